@@ -1,0 +1,311 @@
+package fakeopenai
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The fake model. It is a set of pure, deterministic functions so tests
+// elsewhere can compute the exact answer the server gives.
+
+// Kinds of chat requests, as recorded in [Recorded.Kind].
+const (
+	KindTranslate = "translate" // the last user message holds <seg id="ID">…</seg> segments
+	KindSummary   = "summary"   // the last user message holds <article>…</article> or <summaries>…</summaries>
+	KindOther     = "other"     // any other chat request
+	KindModels    = "models"    // GET /v1/models
+	KindInvalid   = "invalid"   // a request the server rejected before reading it as chat (bad path, bad JSON)
+)
+
+var (
+	segRE     = regexp.MustCompile(`(?s)<seg id="([^"<>]{1,32})">(.*?)</seg>`)
+	articleRE = regexp.MustCompile(`(?s)<(article|summaries)\b[^>]*>(.*?)</(?:article|summaries)>`)
+	tagRE     = regexp.MustCompile(`<[^>]*>`)
+)
+
+// Segment is one <seg id="ID">Text</seg> element of a translation request.
+type Segment struct {
+	ID   string
+	Text string
+}
+
+// ParseSegments returns the <seg id="ID">TEXT</seg> elements of s in order.
+// TEXT is returned as is (it may span lines).
+func ParseSegments(s string) []Segment {
+	var segs []Segment
+	for _, m := range segRE.FindAllStringSubmatch(s, -1) {
+		segs = append(segs, Segment{ID: m[1], Text: m[2]})
+	}
+	return segs
+}
+
+// FormatSegments renders segments the way the fake model answers: one
+// <seg id="ID">TEXT</seg> element per segment, separated by newlines.
+func FormatSegments(segs []Segment) string {
+	var b strings.Builder
+	for i, s := range segs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "<seg id=%q>%s</seg>", s.ID, s.Text)
+	}
+	return b.String()
+}
+
+// classify tells what kind of request a user message is.
+func classify(user string) string {
+	switch {
+	case segRE.MatchString(user):
+		return KindTranslate
+	case articleRE.MatchString(user):
+		return KindSummary
+	default:
+		return KindOther
+	}
+}
+
+// TranslateSegments is the fake model's answer to a translation request
+// whose user message is user: every segment translated with [Translate], in
+// order, formatted by [FormatSegments].
+func TranslateSegments(user string) string {
+	segs := ParseSegments(user)
+	for i := range segs {
+		segs[i].Text = Translate(segs[i].Text)
+	}
+	return FormatSegments(segs)
+}
+
+// syllable tables: a Han (or kana, hangul) rune r becomes
+// onsets[r%len(onsets)] + nuclei[(r/len(onsets))%len(nuclei)].
+var (
+	onsets = []string{"b", "ch", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "sh", "t", "v", "w", "y", "z"}
+	nuclei = []string{"a", "e", "i", "o", "u", "ai", "ea", "ou", "io", "an", "en", "in", "on", "ar", "er", "or"}
+)
+
+// punct maps CJK and full-width punctuation to ASCII.
+var punct = map[rune]string{
+	'，': ",", '。': ".", '：': ":", '；': ";", '！': "!", '？': "?", '、': ",",
+	'“': `"`, '”': `"`, '‘': "'", '’': "'", '「': `"`, '」': `"`, '『': `"`, '』': `"`,
+	'（': "(", '）': ")", '【': "[", '】': "]", '《': `"`, '》': `"`, '〈': `"`, '〉': `"`,
+	'〔': "(", '〕': ")", '～': "~", '　': " ", '・': "-", '￥': "¥",
+}
+
+func isCJKLetter(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Bopomofo)
+}
+
+// isCJKOther reports runes in CJK blocks that are neither letters nor mapped
+// punctuation; they are dropped so no CJK character survives.
+func isCJKOther(r rune) bool {
+	return (r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFFEF) || (r >= 0x3200 && r <= 0x33FF)
+}
+
+// Translate is the fake model's "translation": a pure, deterministic function
+// that turns Chinese into English-looking text with no CJK characters left.
+//
+//   - Each run of Han (also kana, hangul) characters becomes pseudo-English
+//     words: every rune maps by code point to a syllable from a fixed table,
+//     two runes per word, words separated by spaces. A word that starts a
+//     sentence is capitalized. A space separates the words from adjacent
+//     letters and digits.
+//   - Chinese and full-width punctuation becomes ASCII (，->, 。->. ：->:
+//     “”->" （）->() 、->, ！->! ？->? ；->; a run of … -> ..., full-width
+//     letters and digits -> ASCII); other CJK symbols are dropped.
+//   - Everything else (ASCII, digits, markdown such as **bold**, [text](url),
+//     `code`, line breaks) is unchanged.
+func Translate(text string) string {
+	var b strings.Builder
+	b.Grow(len(text) * 2)
+	rs := []rune(text)
+	opens, closes := markers(rs)
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		switch {
+		case isCJKLetter(r):
+			j := i
+			for j < len(rs) && isCJKLetter(rs[j]) {
+				j++
+			}
+			writeWords(&b, rs[i:j], i > 0 && closes[i-1])
+			if j < len(rs) && (isWordRune(rs[j]) || opens[j] || strings.ContainsRune("[(（", rs[j])) {
+				b.WriteByte(' ')
+			}
+			i = j
+		case r == '…':
+			for i < len(rs) && rs[i] == '…' {
+				i++
+			}
+			b.WriteString("...")
+			spaceBeforeLetter(&b, rs, i)
+		case punct[r] != "":
+			s := punct[r]
+			b.WriteString(s)
+			i++
+			if strings.ContainsAny(s, ",.:;!?") {
+				spaceBeforeLetter(&b, rs, i)
+			}
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			b.WriteRune(r - 0xFEE0)
+			i++
+		case isCJKOther(r):
+			i++
+		default:
+			b.WriteRune(r)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// isWordRune reports a non-CJK letter or digit.
+func isWordRune(r rune) bool {
+	return !isCJKLetter(r) && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+// markers finds markdown emphasis and code markers (runs of *, _ or `),
+// pairing them in order per run text: opens[i] is set at the first rune of
+// an opening run, closes[i] at the last rune of a closing run. Words next to
+// them get spaces on the outside only, so "**粗体**和" keeps its bold intact.
+func markers(rs []rune) (opens, closes []bool) {
+	opens, closes = make([]bool, len(rs)), make([]bool, len(rs))
+	open := map[string]bool{}
+	for i := 0; i < len(rs); {
+		if !strings.ContainsRune("*_`", rs[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && rs[j] == rs[i] {
+			j++
+		}
+		k := string(rs[i:j])
+		if open[k] {
+			closes[j-1] = true
+		} else {
+			opens[i] = true
+		}
+		open[k] = !open[k]
+		i = j
+	}
+	return opens, closes
+}
+
+// spaceBeforeLetter adds a space after converted punctuation when a letter
+// or digit follows directly, as English spacing wants.
+func spaceBeforeLetter(b *strings.Builder, rs []rune, i int) {
+	if i < len(rs) && isWordRune(rs[i]) {
+		b.WriteByte(' ')
+	}
+}
+
+// writeWords writes a run of CJK letters as pseudo-English words;
+// afterClose tells that the run follows a closing emphasis marker.
+func writeWords(b *strings.Builder, run []rune, afterClose bool) {
+	for k := 0; k < len(run); k += 2 {
+		if needSpace(lastRune(b.String())) || (k == 0 && afterClose) {
+			b.WriteByte(' ')
+		}
+		var w strings.Builder
+		for _, r := range run[k:min(k+2, len(run))] {
+			w.WriteString(onsets[int(r)%len(onsets)])
+			w.WriteString(nuclei[(int(r)/len(onsets))%len(nuclei)])
+		}
+		word := w.String()
+		if startsSentence(b.String()) {
+			word = strings.ToUpper(word[:1]) + word[1:]
+		}
+		b.WriteString(word)
+	}
+}
+
+// needSpace reports whether a word written after prev needs a space first.
+func needSpace(prev rune) bool {
+	if prev == 0 {
+		return false
+	}
+	return unicode.IsLetter(prev) || unicode.IsDigit(prev) || strings.ContainsRune(",.:;!?)", prev)
+}
+
+// startsSentence reports whether a word written after s starts a sentence.
+func startsSentence(s string) bool {
+	t := strings.TrimRight(s, " \t")
+	if t == "" || strings.HasSuffix(t, "\n") {
+		return true
+	}
+	r := lastRune(t)
+	return r == '.' || r == '!' || r == '?'
+}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	if r == utf8.RuneError {
+		return 0
+	}
+	return r
+}
+
+// Summarize is the fake model's answer to a summary request whose user
+// message is user (holding <article>…</article> or <summaries>…</summaries>;
+// without either tag the whole message is summarized):
+//
+//	TL;DR: <Translate of the first 30 runes of the text, as one sentence>
+//	- <point 1>
+//	- <point 2>
+//	- <point 3>
+//
+// Point i is the translation of the first 24 runes of the text's i-th
+// non-empty line (cycling when there are fewer than three lines). HTML tags
+// and leading markdown markers are removed first.
+func Summarize(user string) string {
+	text := user
+	if m := articleRE.FindStringSubmatch(user); m != nil {
+		text = m[2]
+	}
+	text = tagRE.ReplaceAllString(text, " ")
+	var lines []string
+	for l := range strings.Lines(text) {
+		l = strings.TrimLeft(strings.TrimSpace(l), "#>*-+ \t")
+		l = strings.TrimSpace(l)
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	flat := strings.Join(strings.Fields(strings.Join(lines, " ")), " ")
+	var b strings.Builder
+	b.WriteString("TL;DR: ")
+	b.WriteString(sentence(flat, 30))
+	for i := range 3 {
+		b.WriteString("\n- ")
+		if len(lines) == 0 {
+			b.WriteString("The article is empty.")
+			continue
+		}
+		b.WriteString(sentence(lines[i%len(lines)], 24))
+	}
+	return b.String()
+}
+
+// sentence translates the first n runes of s into one line ending in a
+// period.
+func sentence(s string, n int) string {
+	if rs := []rune(s); len(rs) > n {
+		s = string(rs[:n])
+	}
+	t := strings.Join(strings.Fields(Translate(s)), " ")
+	t = strings.TrimRight(t, ",.:;!?-\"' ")
+	if t == "" {
+		return "The article is empty."
+	}
+	return t + "."
+}
+
+// otherReply is the fake model's answer to anything else.
+func otherReply(user string) string {
+	if rs := []rune(user); len(rs) > 40 {
+		user = string(rs[:40])
+	}
+	return "This is a fake reply to: " + strings.Join(strings.Fields(Translate(user)), " ")
+}

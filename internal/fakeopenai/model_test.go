@@ -1,0 +1,125 @@
+package fakeopenai
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+func TestTranslate(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"words and punctuation", "你好，世界。", "Bioman, noular."},
+		{"digits between words", "我有3个苹果", "Houwea 3 niomon ger"},
+		{"markdown kept", "**粗体**和[链接](http://a.b/c)以及`code`和**粗体**。",
+			"**tenkou** gen [domin](http://a.b/c) wena `code` gen **tenkou**."},
+		{"italic", "_斜体_文字", "_rukou_ pofe"},
+		{"brackets", "中文(English)中文（英文）", "Siopo (English) siopo (chonpo)"},
+		{"cjk punctuation", "“引号”（括号）、顿号！问号？分号；……", `"cheti"(giti), zorti! Dorti? Yanti;...`},
+		{"line breaks", "第一行\n第二行 ABC中文def", "Riolea ra\nRiolar ra ABC siopo def"},
+		{"full width", "Ｆｕｌｌ１２３％　空格《书名》", `Full123% shorgea"ninwo"`},
+		{"ascii unchanged", "Plain *text* with `code` and [a](b).\n", "Plain *text* with `code` and [a](b).\n"},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Translate(tt.in); got != tt.want {
+				t.Errorf("Translate(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTranslateCorpus checks the contract on a real article: no CJK
+// character survives, and every non-CJK rune of the input is kept in order.
+func TestTranslateCorpus(t *testing.T) {
+	in, err := os.ReadFile("testdata/article.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Translate(string(in))
+	for _, r := range out {
+		if isCJKLetter(r) || isCJKOther(r) {
+			t.Fatalf("CJK rune %q left in output", r)
+		}
+	}
+	var kept []rune
+	for _, r := range string(in) {
+		if r < 0x80 {
+			kept = append(kept, r)
+		}
+	}
+	rest := out
+	for _, r := range kept {
+		i := strings.IndexRune(rest, r)
+		if i < 0 {
+			t.Fatalf("input rune %q missing from output (in order)", r)
+		}
+		rest = rest[i+1:]
+	}
+	if Translate(string(in)) != out {
+		t.Fatal("Translate is not deterministic")
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	in := "Please summarize.\n<article>\n# 标题：马斯克\n\n第一段内容。\n<p>第二段。</p>\n</article>"
+	want := "TL;DR: Poge: riopai pa riolea simo chea. Riolar si.\n- Poge: riopai pa.\n- Riolea simo chea.\n- Riolar si."
+	if got := Summarize(in); got != want {
+		t.Errorf("Summarize = %q, want %q", got, want)
+	}
+	got := Summarize("<summaries></summaries>")
+	if !strings.HasPrefix(got, "TL;DR: The article is empty.\n- ") {
+		t.Errorf("empty summary = %q", got)
+	}
+	for _, s := range []string{Summarize(in), got} {
+		lines := strings.Split(s, "\n")
+		if len(lines) != 4 {
+			t.Fatalf("summary has %d lines: %q", len(lines), s)
+		}
+		for _, l := range lines[1:] {
+			if !strings.HasPrefix(l, "- ") {
+				t.Errorf("point %q lacks \"- \"", l)
+			}
+		}
+	}
+}
+
+func TestParseSegments(t *testing.T) {
+	user := "标题\n<seg id=\"1\">第一</seg>\n<seg id=\"17\">多\n行</seg> <seg id=\"x2\"></seg>"
+	segs := ParseSegments(user)
+	want := []Segment{{"1", "第一"}, {"17", "多\n行"}, {"x2", ""}}
+	if len(segs) != len(want) {
+		t.Fatalf("got %d segments, want %d", len(segs), len(want))
+	}
+	for i := range want {
+		if segs[i] != want[i] {
+			t.Errorf("segment %d = %+v, want %+v", i, segs[i], want[i])
+		}
+	}
+	got := TranslateSegments(user)
+	wantOut := "<seg id=\"1\">" + Translate("第一") + "</seg>\n<seg id=\"17\">" + Translate("多\n行") + "</seg>\n<seg id=\"x2\"></seg>"
+	if got != wantOut {
+		t.Errorf("TranslateSegments = %q, want %q", got, wantOut)
+	}
+	if strings.ContainsFunc(got, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+		t.Error("Han left in answer")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := map[string]string{
+		`<seg id="1">x</seg>`:        KindTranslate,
+		"<article>x</article>":       KindSummary,
+		"<summaries>\nx</summaries>": KindSummary,
+		"hello":                      KindOther,
+		`<seg id="1">unclosed`:       KindOther,
+	}
+	for in, want := range tests {
+		if got := classify(in); got != want {
+			t.Errorf("classify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

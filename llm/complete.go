@@ -1,0 +1,246 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+var (
+	errTimeout    = errors.New("attempt timed out")
+	errNoChoices  = errors.New("answer has no choices")
+	errIncomplete = errors.New("stream ended without a finish reason")
+)
+
+// Complete sends req, retrying transient failures, and returns the answer.
+// See the package documentation for the contract.
+func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
+	if len(req.Messages) == 0 {
+		return Response{}, errors.New("llm: request has no messages")
+	}
+	creq := c.request(req)
+	log := c.log.With("purpose", req.Purpose, "model", c.model)
+	for attempt := 0; ; attempt++ {
+		if err := c.acquire(ctx); err != nil {
+			return Response{}, fmt.Errorf("llm: %w", err)
+		}
+		start := time.Now()
+		resp, hdr, err := c.attempt(ctx, creq)
+		<-c.sem
+		if err == nil {
+			c.prompt.Add(int64(resp.Usage.PromptTokens))
+			c.completion.Add(int64(resp.Usage.CompletionTokens))
+			log.Debug("llm answer", "attempt", attempt+1, "finish", resp.FinishReason,
+				"prompt_tokens", resp.Usage.PromptTokens, "completion_tokens", resp.Usage.CompletionTokens,
+				"elapsed", time.Since(start).Round(time.Millisecond))
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return Response{}, fmt.Errorf("llm: %w", ctx.Err())
+		}
+		f := c.classify(err, hdr)
+		if !f.retry || attempt >= c.retries {
+			c.errs.Add(1)
+			if attempt > 0 {
+				return Response{}, c.redact(fmt.Errorf("llm: %d attempts failed: %w", attempt+1, f.err))
+			}
+			return Response{}, c.redact(fmt.Errorf("llm: %w", f.err))
+		}
+		wait := f.wait
+		if wait == 0 {
+			wait = rand.N(min(maxBackoff, c.backoff<<attempt) + 1)
+		}
+		log.Warn("llm retry", "attempt", attempt+1, "error", c.redact(f.err).Error(), "wait", wait.Round(time.Millisecond))
+		c.retried.Add(1)
+		if err := c.sleep(ctx, wait); err != nil {
+			return Response{}, fmt.Errorf("llm: %w", err)
+		}
+	}
+}
+
+func (c *OpenAI) acquire(ctx context.Context) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// request builds the go-openai request.
+func (c *OpenAI) request(req Request) openai.ChatCompletionRequest {
+	cr := openai.ChatCompletionRequest{Model: c.model, Temperature: req.Temperature}
+	for _, m := range req.Messages {
+		cr.Messages = append(cr.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
+	}
+	if reasoningModel(c.model) {
+		// go-openai rejects max_tokens and temperatures other than 1 for
+		// these models before sending anything.
+		cr.MaxCompletionTokens = req.MaxTokens
+		if cr.Temperature != 1 {
+			cr.Temperature = 0
+		}
+	} else {
+		cr.MaxTokens = req.MaxTokens
+	}
+	if c.stream {
+		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	return cr
+}
+
+// reasoningModel mirrors go-openai's ReasoningValidator model families.
+func reasoningModel(model string) bool {
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
+		if strings.HasPrefix(model, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// attempt makes one request under the attempt timeout. It returns the
+// response headers seen, for Retry-After.
+func (c *OpenAI) attempt(ctx context.Context, cr openai.ChatCompletionRequest) (Response, *captured, error) {
+	cp := &captured{}
+	actx, cancel := context.WithTimeoutCause(ctx, c.timeout, errTimeout)
+	defer cancel()
+	actx = context.WithValue(actx, captureKey{}, cp)
+	c.requests.Add(1)
+	var resp Response
+	var err error
+	if c.stream {
+		resp, err = c.completeStream(actx, cr)
+	} else {
+		resp, err = c.completeJSON(actx, cr)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errTimeout) {
+		err = fmt.Errorf("%w after %s", errTimeout, c.timeout)
+	}
+	return resp, cp, err
+}
+
+func (c *OpenAI) completeJSON(ctx context.Context, cr openai.ChatCompletionRequest) (Response, error) {
+	r, err := c.client.CreateChatCompletion(ctx, cr)
+	if err != nil {
+		return Response{}, err
+	}
+	if len(r.Choices) == 0 {
+		return Response{}, errNoChoices
+	}
+	ch := r.Choices[0]
+	return Response{
+		Content:      stripThink(ch.Message.Content),
+		FinishReason: string(ch.FinishReason),
+		Usage:        Usage{PromptTokens: r.Usage.PromptTokens, CompletionTokens: r.Usage.CompletionTokens},
+	}, nil
+}
+
+func (c *OpenAI) completeStream(ctx context.Context, cr openai.ChatCompletionRequest) (Response, error) {
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := time.AfterFunc(c.stall, func() { cancel(ErrStalled) })
+	defer stall.Stop()
+	stalled := func(err error) error {
+		if errors.Is(context.Cause(sctx), ErrStalled) {
+			return fmt.Errorf("%w: no data for %s", ErrStalled, c.stall)
+		}
+		return err
+	}
+
+	st, err := c.client.CreateChatCompletionStream(sctx, cr)
+	if err != nil {
+		return Response{}, stalled(err)
+	}
+	defer st.Close()
+	var (
+		b      strings.Builder
+		resp   Response
+		chunks int
+	)
+	for {
+		chunk, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Response{}, stalled(err)
+		}
+		stall.Reset(c.stall)
+		chunks++
+		if u := chunk.Usage; u != nil {
+			resp.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+		}
+		for _, ch := range chunk.Choices {
+			if ch.Index != 0 {
+				continue
+			}
+			b.WriteString(ch.Delta.Content)
+			if ch.FinishReason != "" {
+				resp.FinishReason = string(ch.FinishReason)
+			}
+		}
+	}
+	if resp.FinishReason == "" {
+		// A cut stream that still ended cleanly; the answer may be partial.
+		return Response{}, fmt.Errorf("%w (%d chunks)", errIncomplete, chunks)
+	}
+	resp.Content = stripThink(b.String())
+	return resp, nil
+}
+
+var (
+	thinkRE     = regexp.MustCompile(`(?s)<think(?:ing)?>.*?</think(?:ing)?>`)
+	openThinkRE = regexp.MustCompile(`(?s)<think(?:ing)?>.*$`)
+)
+
+// stripThink removes reasoning blocks, including one cut before its end.
+func stripThink(s string) string {
+	s = thinkRE.ReplaceAllString(s, "")
+	s = openThinkRE.ReplaceAllString(s, "")
+	return strings.TrimSpace(s)
+}
+
+// captured holds the status and headers of an attempt's last response.
+type captured struct {
+	mu     sync.Mutex
+	status int
+	header http.Header
+}
+
+func (cp *captured) get() (int, http.Header) {
+	if cp == nil {
+		return 0, nil
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.status, cp.header
+}
+
+type captureKey struct{}
+
+// capturingTransport records response headers into the *captured of the
+// request's context. go-openai's errors do not carry headers, and
+// Retry-After lives there.
+type capturingTransport struct {
+	base http.RoundTripper
+}
+
+func (t *capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if cp, ok := r.Context().Value(captureKey{}).(*captured); ok && resp != nil {
+		cp.mu.Lock()
+		cp.status, cp.header = resp.StatusCode, resp.Header.Clone()
+		cp.mu.Unlock()
+	}
+	return resp, err //nolint:wrapcheck // a RoundTripper must return the base's error as is
+}

@@ -1,0 +1,297 @@
+// Package llm is xlate's one client for chat-completion models: a narrow
+// seam over github.com/sashabaranov/go-openai that works with any
+// OpenAI-compatible endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio,
+// ...). No go-openai type crosses this package's API.
+//
+// # Contract
+//
+// [OpenAI.Complete] sends one chat request and returns the answer's text,
+// finish reason and token usage:
+//
+//   - Reasoning blocks (<think>…</think>) are stripped from Content.
+//   - FinishReason "length" is returned as is, with no error: the caller
+//     decides to split the work and ask again.
+//   - Transient failures are retried with exponential backoff and full
+//     jitter: HTTP 408, 429 (except insufficient_quota), 5xx (except 501),
+//     attempt timeouts, connection resets, malformed or cut answers and, in
+//     streaming mode, stalls. Retry-After (seconds or HTTP date) and
+//     retry-after-ms are honoured.
+//   - Other HTTP errors (400, 401, 403, 404, ...) are not retried and come
+//     back as *[APIError] with a short, actionable message.
+//   - The API key never appears in an error or a log line.
+//   - Cancelling ctx stops everything, waits included; the error then
+//     satisfies errors.Is(err, context.Canceled) (or DeadlineExceeded).
+//
+// One *OpenAI bounds the requests in flight (Config.Concurrency), so share
+// one client per process between translation and summary work.
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// DefaultBaseURL is OpenAI's API.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultConcurrency  = 8
+	DefaultRetries      = 4
+	DefaultTimeout      = 120 * time.Second
+	DefaultStallTimeout = 60 * time.Second
+)
+
+// Roles of a Message.
+const (
+	RoleSystem    = "system"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Message is one chat message.
+type Message struct {
+	Role    string // RoleSystem, RoleUser or RoleAssistant
+	Content string
+}
+
+// Request is one chat completion request.
+type Request struct {
+	Messages []Message
+	// MaxTokens caps the answer (0 = the server's default). For OpenAI
+	// reasoning models (o1, o3, o4, gpt-5, ...) it is sent as
+	// max_completion_tokens.
+	MaxTokens int
+	// Temperature of sampling; 0 means the server's default (go-openai
+	// omits a zero temperature).
+	Temperature float32
+	// Purpose ("translate", "summary") labels the request in logs.
+	Purpose string
+}
+
+// Usage is the token usage the server reported for one answer (zero if it
+// reported none).
+type Usage struct {
+	PromptTokens, CompletionTokens int
+}
+
+// Response is a model's answer.
+type Response struct {
+	Content      string // the answer, reasoning blocks stripped, trimmed
+	FinishReason string // "stop", "length", ...
+	Usage        Usage
+}
+
+// Client completes chat requests. *OpenAI implements it; tests of other
+// packages may fake it.
+type Client interface {
+	Complete(ctx context.Context, req Request) (Response, error)
+}
+
+// Config configures New.
+type Config struct {
+	BaseURL string // default DefaultBaseURL
+	APIKey  string // required unless IsLocal(BaseURL)
+	Model   string // required
+	Stream  bool   // stream answers (SSE) rather than wait for whole JSON answers
+	// Concurrency is the most requests in flight at once through this
+	// client (default DefaultConcurrency).
+	Concurrency int
+	// Retries is how many times a failed request is retried (default
+	// DefaultRetries; negative = none).
+	Retries int
+	// Timeout bounds one attempt (default DefaultTimeout).
+	Timeout time.Duration
+	// StallTimeout, when streaming, is the longest wait for the next chunk,
+	// counted from the start of the request (default DefaultStallTimeout).
+	StallTimeout time.Duration
+	// HTTPClient is copied (not modified) and used for requests (default: a
+	// client of its own).
+	HTTPClient *http.Client
+	// Logger receives retry warnings and debug lines (nil = discard).
+	Logger *slog.Logger
+}
+
+// ErrMissingAPIKey is returned by New for a remote endpoint without a key.
+var ErrMissingAPIKey = errors.New("an API key is required for a non-local endpoint")
+
+// ErrStalled reports a stream that sent nothing for Config.StallTimeout.
+var ErrStalled = errors.New("stream stalled")
+
+// testOnlyBaseBackoff, when set, replaces the base backoff so retry tests
+// run fast. New reads it.
+var testOnlyBaseBackoff time.Duration
+
+const (
+	baseBackoff = time.Second
+	maxBackoff  = 30 * time.Second
+	// maxRetryAfter is the longest server-requested wait honoured; a longer
+	// one (a daily quota, say) fails the request instead.
+	maxRetryAfter = 5 * time.Minute
+)
+
+// Stats counts a client's work. Requests counts HTTP attempts, Retries the
+// attempts that were retries, Errors the Complete calls that failed (other
+// than by cancellation); tokens are as reported by the server.
+type Stats struct {
+	Requests, Retries, PromptTokens, CompletionTokens, Errors int64
+}
+
+// OpenAI is a Client for an OpenAI-compatible endpoint. It is safe for
+// concurrent use.
+type OpenAI struct {
+	client  *openai.Client
+	baseURL string
+	model   string
+	key     string
+	stream  bool
+	retries int
+	timeout time.Duration
+	stall   time.Duration
+	sem     chan struct{}
+	log     *slog.Logger
+	backoff time.Duration
+	sleep   func(ctx context.Context, d time.Duration) error // replaced by tests to record waits
+
+	requests, retried, prompt, completion, errs atomic.Int64
+}
+
+var _ Client = (*OpenAI)(nil)
+
+// New returns a client for cfg. It makes no request.
+func New(cfg Config) (*OpenAI, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = DefaultBaseURL
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("llm: invalid base URL %q: want http(s)://host[:port]/path", cfg.BaseURL)
+	}
+	if cfg.Model == "" {
+		return nil, errors.New("llm: no model given")
+	}
+	if cfg.APIKey == "" && !IsLocal(cfg.BaseURL) {
+		return nil, fmt.Errorf("llm: %s: %w", cfg.BaseURL, ErrMissingAPIKey)
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	switch {
+	case cfg.Retries == 0:
+		cfg.Retries = DefaultRetries
+	case cfg.Retries < 0:
+		cfg.Retries = 0
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = DefaultStallTimeout
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	}
+	base := hc.Transport
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Concurrency
+		base = t
+	}
+	hc.Transport = &capturingTransport{base: base}
+
+	oc := openai.DefaultConfig(cfg.APIKey)
+	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	oc.HTTPClient = &hc
+
+	c := &OpenAI{
+		client:  openai.NewClientWithConfig(oc),
+		baseURL: oc.BaseURL,
+		model:   cfg.Model,
+		key:     cfg.APIKey,
+		stream:  cfg.Stream,
+		retries: cfg.Retries,
+		timeout: cfg.Timeout,
+		stall:   cfg.StallTimeout,
+		sem:     make(chan struct{}, cfg.Concurrency),
+		log:     logger,
+		backoff: baseBackoff,
+		sleep:   sleep,
+	}
+	if testOnlyBaseBackoff > 0 {
+		c.backoff = testOnlyBaseBackoff
+	}
+	return c, nil
+}
+
+// Stats returns the counters so far.
+func (c *OpenAI) Stats() Stats {
+	return Stats{
+		Requests:         c.requests.Load(),
+		Retries:          c.retried.Load(),
+		PromptTokens:     c.prompt.Load(),
+		CompletionTokens: c.completion.Load(),
+		Errors:           c.errs.Load(),
+	}
+}
+
+// IsLocal reports whether baseURL points at this machine or a private
+// network: localhost and *.localhost, loopback, private (RFC 1918, fc00::/7),
+// link-local, unspecified and CGNAT (100.64/10, e.g. Tailscale) addresses,
+// single-label host names (such as "ollama" in a compose network) and the
+// .local, .lan, .internal and .home.arpa domains. Such servers often run
+// without an API key.
+func IsLocal(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return false
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || cgnat.Contains(ip)
+	}
+	if host == "localhost" || !strings.Contains(host, ".") {
+		return true
+	}
+	for _, suffix := range []string{".localhost", ".local", ".lan", ".internal", ".home.arpa"} {
+		if strings.HasSuffix(host, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,121 @@
+// Package pipeline runs xlate's one-way flow for each input file:
+// read → article.Parse → translate and summarize → render → write.
+//
+// It owns the file system side of xlate: finding inputs (Plan), mirroring
+// them into an output tree, and writing every output atomically so that an
+// output file is either complete or absent.
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/xlate/xlate/article"
+	"github.com/xlate/xlate/render"
+	"github.com/xlate/xlate/summarize"
+	"github.com/xlate/xlate/translate"
+)
+
+// Pipeline turns articles into rendered markdown.
+type Pipeline struct {
+	Translator *translate.Translator
+	Summarizer *summarize.Summarizer // nil: no summaries
+	Layout     render.Layout
+	Model      string
+}
+
+// Article processes one input; ext selects the parser ("" sniffs the
+// content).
+func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) ([]byte, error) {
+	a, err := article.Parse(data, ext)
+	if err != nil {
+		return nil, err
+	}
+	if a.Title == "" {
+		a.Title = deriveTitle(a)
+	}
+	segs := a.Segments()
+	texts := make([]string, len(segs))
+	for i, s := range segs {
+		texts[i] = s.Text
+	}
+
+	// Translation and summary are independent: run them side by side.
+	var (
+		tr  translate.Output
+		sum summarize.Summary
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		tr, err = p.Translator.Translate(gctx, translate.Input{Title: a.Title, Texts: texts})
+		return err
+	})
+	if p.Summarizer != nil && len(texts) > 0 {
+		g.Go(func() (err error) {
+			sum, err = p.Summarizer.Summarize(gctx, a.Title, texts)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	var buf bytes.Buffer
+	err = render.Markdown(&buf, render.Document{
+		Article:  a,
+		Title:    tr.Title,
+		Segments: tr.Texts,
+		TLDR:     sum.TLDR,
+		Points:   sum.Points,
+		Model:    p.Model,
+	}, p.Layout)
+	if err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// deriveTitle gives an untitled article (plain text, bare HTML) a title: a
+// leading heading, or its first paragraph when that reads like a title (one
+// short line without a sentence end). Otherwise it stays untitled: the file
+// name is not used, so that a file and the same text on stdin give the same
+// output.
+func deriveTitle(a *article.Article) string {
+	for _, b := range a.Blocks {
+		if b.Kind == article.Heading && b.Level <= 2 {
+			return b.Text
+		}
+		if b.Kind != article.Paragraph {
+			continue
+		}
+		t := b.Text
+		if utf8.RuneCountInString(t) <= 40 && !strings.ContainsAny(t, "\n。！？.!?；;：:") {
+			return t
+		}
+		break
+	}
+	return ""
+}
+
+// FileError is the failure of one input file.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	return e.Path + ": " + e.Err.Error()
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// errIsCancel reports whether err comes from an interrupted run.
+func errIsCancel(err error) bool {
+	return errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,193 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Stdio names standard input (as an input) and standard output (as an
+// output).
+const Stdio = "-"
+
+// Job is one input file and where its output goes.
+type Job struct {
+	In  string // input path, or Stdio
+	Out string // output path, or Stdio
+	Ext string // lowercased extension that selects the parser; "" sniffs
+}
+
+// UsageError is a command line that cannot work, such as a directory input
+// without an output directory.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Extensions are the file types taken from a directory.
+var Extensions = map[string]bool{".txt": true, ".md": true, ".markdown": true, ".html": true, ".htm": true}
+
+// Plan maps the command line's inputs and -o value to jobs. No inputs means
+// standard input. One file (or stdin) goes to output, or to standard output
+// when output is empty. A directory or several inputs need output to be a
+// directory: a directory input's tree is mirrored under it, each file
+// written as <name>.md; a file input lands at its base name.
+//
+// Problems with single inputs (an unreadable directory entry, two inputs that
+// map to one output) come back in skipped, and the rest still runs; a
+// command line that cannot work at all is a *UsageError.
+func Plan(inputs []string, output string) (jobs []Job, skipped []error, err error) {
+	if len(inputs) == 0 {
+		inputs = []string{Stdio}
+	}
+	single := len(inputs) == 1
+	if single && inputs[0] != Stdio {
+		fi, err := os.Stat(inputs[0])
+		if err != nil {
+			return nil, nil, fileErr(inputs[0], err)
+		}
+		single = !fi.IsDir()
+	}
+	if single {
+		out := output
+		if out == "" {
+			out = Stdio
+		} else if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+			out = filepath.Join(out, outName(inputs[0]))
+		}
+		if out != Stdio && inputs[0] != Stdio && sameFile(inputs[0], out) {
+			return nil, nil, &UsageError{Msg: fmt.Sprintf("output %s is the input file; choose another -o", out)}
+		}
+		return []Job{{In: inputs[0], Out: out, Ext: ext(inputs[0])}}, nil, nil
+	}
+
+	if output == "" || output == Stdio {
+		return nil, nil, &UsageError{Msg: "several inputs or a directory need an output directory: add -o DIR"}
+	}
+	if fi, err := os.Stat(output); err == nil && !fi.IsDir() {
+		return nil, nil, &UsageError{Msg: fmt.Sprintf("-o %s is a file; several inputs or a directory need an output directory", output)}
+	}
+	outAbs, _ := filepath.Abs(output)
+
+	seen := map[string]string{} // output path -> input path
+	add := func(in, out string) {
+		if prev, ok := seen[out]; ok {
+			skipped = append(skipped, &FileError{Path: in, Err: fmt.Errorf("maps to the same output %s as %s; skipped", out, prev)})
+			return
+		}
+		if sameFile(in, out) {
+			skipped = append(skipped, &FileError{Path: in, Err: fmt.Errorf("output would overwrite the input; skipped")})
+			return
+		}
+		seen[out] = in
+		jobs = append(jobs, Job{In: in, Out: out, Ext: ext(in)})
+	}
+	for _, in := range inputs {
+		if in == Stdio {
+			return nil, nil, &UsageError{Msg: "stdin (-) cannot be combined with other inputs"}
+		}
+		fi, err := os.Stat(in)
+		if err != nil {
+			skipped = append(skipped, fileErr(in, err))
+			continue
+		}
+		if !fi.IsDir() {
+			add(in, filepath.Join(output, outName(in)))
+			continue
+		}
+		walkErrs := walk(in, outAbs, func(path, rel string) {
+			add(path, filepath.Join(output, filepath.Dir(rel), outName(rel)))
+		})
+		skipped = append(skipped, walkErrs...)
+	}
+	return jobs, skipped, nil
+}
+
+// walk calls fn for every file with a known extension under root, in
+// lexical order. It skips hidden directories, the output directory (so that
+// xlate never reads back its own outputs) and does not follow symbolic links
+// to directories (so a link loop cannot trap it).
+func walk(root, outAbs string, fn func(path, rel string)) (errs []error) {
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		root += string(filepath.Separator) // walk the directory the link names
+	}
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, fileErr(path, err))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			if abs, _ := filepath.Abs(path); abs == outAbs && path != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !Extensions[ext(path)] {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(path)
+			if err != nil {
+				errs = append(errs, fileErr(path, err))
+				return nil
+			}
+			if !fi.Mode().IsRegular() {
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			rel = filepath.Base(path)
+		}
+		fn(path, rel)
+		return nil
+	})
+	return errs
+}
+
+// outName is the output file name for input path: <name>.md.
+func outName(path string) string {
+	if path == Stdio {
+		return "stdin.md"
+	}
+	base := filepath.Base(path)
+	return strings.TrimSuffix(base, filepath.Ext(base)) + ".md"
+}
+
+func ext(path string) string {
+	if path == Stdio {
+		return ""
+	}
+	return strings.ToLower(filepath.Ext(path))
+}
+
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(fa, fb)
+}
+
+// fileErr wraps err for path, dropping a *fs.PathError's own copy of the path.
+func fileErr(path string, err error) *FileError {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &FileError{Path: path, Err: err}
+}

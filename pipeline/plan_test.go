@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// tree creates files (path -> content) under a new temp dir and returns it.
+func tree(t *testing.T, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("文"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// jobsString lists jobs (whose paths are relative to the test's working
+// directory) as sorted "in>out(ext)" words.
+func jobsString(jobs []Job) string {
+	var s []string
+	for _, j := range jobs {
+		s = append(s, j.In+">"+j.Out+"("+j.Ext+")")
+	}
+	sort.Strings(s)
+	return strings.Join(s, " ")
+}
+
+func TestPlan(t *testing.T) {
+	root := tree(t, "in/a.md", "in/sub/b.txt", "in/sub/c.html", "in/skip.pdf", "in/.git/d.md", "one.txt", "two.MD")
+	tests := []struct {
+		name    string
+		inputs  []string
+		output  string
+		want    string
+		usage   string // want a *UsageError containing this
+		skipped int
+	}{
+		{name: "stdin to stdout", want: "->-()"},
+		{name: "stdin dash to file", inputs: []string{"-"}, output: "o.md", want: "->o.md()"},
+		{name: "one file to stdout", inputs: []string{"one.txt"}, want: "one.txt>-(.txt)"},
+		{name: "one file to file", inputs: []string{"one.txt"}, output: "x.md", want: "one.txt>x.md(.txt)"},
+		{name: "one file into existing dir", inputs: []string{"one.txt"}, output: "in", want: "one.txt>in/one.md(.txt)"},
+		{name: "directory mirrored", inputs: []string{"in"}, output: "out", want: "in/a.md>out/a.md(.md) in/sub/b.txt>out/sub/b.md(.txt) in/sub/c.html>out/sub/c.md(.html)"},
+		{name: "several files", inputs: []string{"one.txt", "two.MD"}, output: "out", want: "one.txt>out/one.md(.txt) two.MD>out/two.md(.md)"},
+		{name: "directory needs -o", inputs: []string{"in"}, usage: "add -o DIR"},
+		{name: "several need -o", inputs: []string{"one.txt", "two.MD"}, usage: "add -o DIR"},
+		{name: "-o is a file", inputs: []string{"in"}, output: "one.txt", usage: "is a file"},
+		{name: "stdin mixed", inputs: []string{"-", "one.txt"}, output: "out", usage: "stdin"},
+		{name: "same output twice", inputs: []string{"one.txt", "in/sub/b.txt", "in/sub/b.txt"}, output: "out", want: "in/sub/b.txt>out/b.md(.txt) one.txt>out/one.md(.txt)", skipped: 1},
+		{name: "output onto input", inputs: []string{"two.MD"}, output: "two.MD", usage: "is the input file"},
+		{name: "missing input in batch", inputs: []string{"one.txt", "nope.md"}, output: "out", want: "one.txt>out/one.md(.txt)", skipped: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(root)
+			jobs, skipped, err := Plan(tt.inputs, tt.output)
+			if tt.usage != "" {
+				var ue *UsageError
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.usage) {
+					t.Fatalf("err = %v, want usage error with %q", err, tt.usage)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := jobsString(jobs); got != strings.ReplaceAll(tt.want, "/", string(filepath.Separator)) {
+				t.Errorf("jobs = %s\nwant   %s", got, tt.want)
+			}
+			if len(skipped) != tt.skipped {
+				t.Errorf("skipped = %v, want %d", skipped, tt.skipped)
+			}
+		})
+	}
+}
+
+func TestPlanSkipsOutputInsideInput(t *testing.T) {
+	root := tree(t, "a.md", "out/a.md", "out/deep/b.md")
+	t.Chdir(root)
+	jobs, skipped, err := Plan([]string{"."}, "out")
+	if err != nil || len(skipped) > 0 {
+		t.Fatal(err, skipped)
+	}
+	if got := jobsString(jobs); got != "a.md>out/a.md(.md)" {
+		t.Errorf("jobs = %s: the output directory must not be read back", got)
+	}
+}
+
+func TestPlanSymlinkLoop(t *testing.T) {
+	root := tree(t, "d/a.md")
+	if err := os.Symlink("..", filepath.Join(root, "d", "loop")); err != nil {
+		t.Skip("symlinks not supported:", err)
+	}
+	t.Chdir(root)
+	jobs, _, err := Plan([]string{"d"}, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 {
+		t.Errorf("jobs = %v", jobs)
+	}
+}
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sub", "x.md")
+	if err := WriteFileAtomic(p, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(p, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "two" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(p))
+	if len(entries) != 1 {
+		t.Errorf("leftover temp files: %v", entries)
+	}
+}

@@ -1,0 +1,131 @@
+package summarize
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/llm"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  string
+		want    Summary
+		wantErr string
+	}{
+		{"plain", "TL;DR: Musk and Altman fight.\n- One.\n- Two.\n- Three.", Summary{"Musk and Altman fight.", []string{"One.", "Two.", "Three."}}, ""},
+		{"bold label, star bullets, think block", "<think>\nlet me see\n</think>\n**TL;DR:** It works.\n\n* A.\n* B.\n* C.\n* D.", Summary{"It works.", []string{"A.", "B.", "C.", "D."}}, ""},
+		{"numbered", "TLDR: X.\n1. A.\n2) B.\n3. C.", Summary{"X.", []string{"A.", "B.", "C."}}, ""},
+		{"more than five cut", "TL;DR: X.\n- 1\n- 2\n- 3\n- 4\n- 5\n- 6", Summary{"X.", []string{"1", "2", "3", "4", "5"}}, ""},
+		{"no tldr", "- A.\n- B.\n- C.", Summary{}, "no TL;DR"},
+		{"too few points", "TL;DR: X.\n- A.", Summary{}, "1 key points"},
+		{"chinese", "TL;DR: 马斯克和奥尔特曼的争斗。\n- A.\n- B.\n- C.", Summary{}, "Chinese"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.answer)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != tt.want.String() {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+type stub struct {
+	mu    sync.Mutex
+	users []string
+	reply func(user string) string
+}
+
+func (s *stub) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	s.mu.Lock()
+	s.users = append(s.users, req.Messages[1].Content)
+	s.mu.Unlock()
+	return llm.Response{Content: s.reply(req.Messages[1].Content), FinishReason: "stop"}, nil
+}
+
+const fixed = "TL;DR: Summary.\n- A.\n- B.\n- C."
+
+func TestSummarizeShortIsOneRequestAndCached(t *testing.T) {
+	store, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stub{reply: func(string) string { return fixed }}
+	sz := New(s, store, chunk.Default(), Options{Model: "m"})
+	texts := []string{"第一段。", "第二段。"}
+	sum, err := sz.Summarize(context.Background(), "标题", texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.TLDR != "Summary." || len(s.users) != 1 || !strings.Contains(s.users[0], "<article>") || !strings.Contains(s.users[0], "第二段。") {
+		t.Fatalf("sum %q, requests %q", sum, s.users)
+	}
+	if _, err := New(s, store, chunk.Default(), Options{Model: "m"}).Summarize(context.Background(), "标题", texts); err != nil || len(s.users) != 1 {
+		t.Errorf("second run: err %v, requests %d, want 1 in all", err, len(s.users))
+	}
+	texts[1] = "第二段改了。"
+	if _, err := New(s, store, chunk.Default(), Options{Model: "m"}).Summarize(context.Background(), "标题", texts); err != nil || len(s.users) != 2 {
+		t.Errorf("edited article: err %v, requests %d, want 2 in all", err, len(s.users))
+	}
+}
+
+func TestSummarizeLongIsMapReduce(t *testing.T) {
+	s := &stub{reply: func(string) string { return fixed }}
+	var texts []string
+	for range 40 {
+		texts = append(texts, strings.Repeat("这是一篇很长的文章中的一个段落。", 10))
+	}
+	sum, err := New(s, cache.Nop{}, chunk.Default(), Options{Model: "m", Budget: 500}).Summarize(context.Background(), "标题", texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts, combine int
+	for _, u := range s.users {
+		switch {
+		case strings.HasPrefix(u, "<article>"):
+			parts++
+		case strings.HasPrefix(u, "<summaries>"):
+			combine++
+			if strings.Count(u, "TL;DR:") != parts {
+				t.Errorf("combine step has %d partial summaries, want %d", strings.Count(u, "TL;DR:"), parts)
+			}
+		}
+	}
+	if parts < 3 || combine != 1 || sum.TLDR != "Summary." {
+		t.Errorf("parts %d, combine %d, sum %q", parts, combine, sum)
+	}
+}
+
+func TestSummarizeRetriesBadFormatOnce(t *testing.T) {
+	n := 0
+	s := &stub{reply: func(string) string {
+		n++
+		if n == 1 {
+			return "Sure! This article is about things."
+		}
+		return fixed
+	}}
+	sum, err := New(s, cache.Nop{}, chunk.Default(), Options{}).Summarize(context.Background(), "", []string{"一。"})
+	if err != nil || sum.TLDR != "Summary." || n != 2 {
+		t.Errorf("sum %q, err %v, requests %d", sum, err, n)
+	}
+	s = &stub{reply: func(string) string { return "nope" }}
+	if _, err := New(s, cache.Nop{}, chunk.Default(), Options{}).Summarize(context.Background(), "", []string{"一。"}); err == nil || len(s.users) != 2 {
+		t.Errorf("err %v after %d requests, want an error after 2", err, len(s.users))
+	}
+}

@@ -1,0 +1,164 @@
+package translate
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// The segment protocol. Each piece of text travels in the user message as
+//
+//	<seg id="N">TEXT</seg>
+//
+// and the model must answer with exactly one <seg id="N">TRANSLATION</seg>
+// per input id. Lines before the first <seg> are context, not text to
+// translate. Anything outside the tags (reasoning, preambles, commentary) is
+// ignored, so a model's chatter never reaches the output.
+
+var segRE = regexp.MustCompile(`(?s)<seg\s+id\s*=\s*["']?([0-9]+)["']?\s*>(.*?)</seg>`)
+
+// formatSegments writes pieces as numbered <seg> elements, ids from 1.
+func formatSegments(b *strings.Builder, texts []string) {
+	for i, t := range texts {
+		fmt.Fprintf(b, "<seg id=\"%d\">%s</seg>\n", i+1, t)
+	}
+}
+
+// parseAnswer extracts the answer's segments by id. An id that occurs more
+// than once is reported in dup and dropped from the map.
+func parseAnswer(s string) (got map[int]string, dup map[int]bool, unknown int) {
+	got = map[int]string{}
+	dup = map[int]bool{}
+	for _, m := range segRE.FindAllStringSubmatch(s, -1) {
+		id, err := strconv.Atoi(m[1])
+		if err != nil {
+			unknown++
+			continue
+		}
+		if _, seen := got[id]; seen || dup[id] {
+			dup[id] = true
+			delete(got, id)
+			continue
+		}
+		got[id] = strings.TrimSpace(m[2])
+	}
+	return got, dup, unknown
+}
+
+// hanCount counts Han characters.
+func hanCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			n++
+		}
+	}
+	return n
+}
+
+// NeedsTranslation reports whether s holds Chinese text. Text without any
+// Han character (numbers, English, URLs) is kept as it is and never sent.
+func NeedsTranslation(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// stillChinese reports whether a translation of src is mostly untranslated.
+// Translations may keep a few original characters, such as a name in
+// parentheses after its English form, so the test is relative: most of the
+// source's Han characters remain and they make up a large part of the answer.
+func stillChinese(src, out string) bool {
+	hs, ho := hanCount(src), hanCount(out)
+	if ho == 0 {
+		return false
+	}
+	letters := 0
+	for _, r := range out {
+		if unicode.IsLetter(r) && !unicode.Is(unicode.Han, r) {
+			letters++
+		}
+	}
+	if float64(ho) > 0.5*float64(hs) && float64(ho) > 0.3*float64(ho+letters) {
+		return true
+	}
+	return false
+}
+
+// checkAnswer validates a translation answer for texts (ids 1..len(texts)).
+// It returns the good translations by index and the indexes that need
+// asking again, with a reason for each bad one.
+//
+// Ids outside the request make the whole answer suspect (the model may have
+// renumbered), so every segment is asked again. A missing id often means the
+// model merged it into a neighbour, so a neighbour whose answer is much longer
+// than its source warrants (compared with the rest of the answer) is asked
+// again too.
+func checkAnswer(texts []string, answer string) (good map[int]string, bad []int, why []string) {
+	got, dup, _ := parseAnswer(answer)
+	good = map[int]string{}
+	for id := range got {
+		if id < 1 || id > len(texts) {
+			for i := range texts {
+				bad = append(bad, i)
+			}
+			return good, bad, []string{fmt.Sprintf("answer has unknown segment id %d", id)}
+		}
+	}
+	for i, src := range texts {
+		id := i + 1
+		out, ok := got[id]
+		switch {
+		case dup[id]:
+			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered more than once", id))
+		case !ok:
+			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d missing from the answer", id))
+		case out == "":
+			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered empty", id))
+		case stillChinese(src, out):
+			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d left in Chinese", id))
+		default:
+			good[i] = out
+		}
+	}
+	bad, why = suspectNeighbours(texts, good, bad, why)
+	return good, bad, why
+}
+
+// suspectNeighbours moves the good neighbours of missing segments whose
+// translation is unusually long for their source, compared with the other
+// good segments of the answer, into bad.
+func suspectNeighbours(texts []string, good map[int]string, bad []int, why []string) ([]int, []string) {
+	if len(bad) == 0 || len(good) < 2 {
+		return bad, why
+	}
+	ratio := func(i int) float64 {
+		return float64(len(good[i])+1) / float64(len(texts[i])+1)
+	}
+	var sum float64
+	for i := range good {
+		sum += ratio(i)
+	}
+	missing := append([]int(nil), bad...)
+	for _, m := range missing {
+		for _, n := range []int{m - 1, m + 1} {
+			if _, ok := good[n]; !ok {
+				continue
+			}
+			others := (sum - ratio(n)) / float64(len(good)-1)
+			if ratio(n) > 1.6*others {
+				delete(good, n)
+				bad = append(bad, n)
+				why = append(why, fmt.Sprintf("segment %d looks merged with a neighbour", n+1))
+			}
+		}
+	}
+	slices.Sort(bad)
+	return bad, why
+}
