@@ -112,7 +112,7 @@ Exit status: 0 all done, 1 some files failed, 2 usage or configuration error, 13
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err} // a one-line error and a hint, not the whole help
 		},
-		Flags:           flags(),
+		Flags: flags(),
 		Action: func(c *cli.Context) error {
 			opts, err := optionsFrom(c)
 			if err != nil {

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/xlate/xlate/internal/fakeopenai"
+)
+
+func TestReorder(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a.md", "a.md"},
+		{"-o out a.md", "-o out a.md"},
+		{"a.md -o out", "-o out a.md"},
+		{"a.md --no-summary b.md --layout english", "--no-summary --layout english a.md b.md"},
+		{"a.md --layout=english", "--layout=english a.md"},
+		{"a.md --stream=false", "--stream=false a.md"},
+		{"- -o x.md", "-o x.md -"},
+		{"a.md -- -o", "a.md -- -o"},
+		{"a.md -q", "-q a.md"},
+	}
+	app := newApp(Streams{})
+	for _, tt := range tests {
+		got := strings.Join(reorder(strings.Fields(tt.in), app.Flags), " ")
+		if got != tt.want {
+			t.Errorf("reorder(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMainOptionsAndExitCodes(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		stdin  string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"stdin to stdout", nil, []string{"--no-summary"}, "你好。", 0, fakeopenai.Translate("你好。"), ""},
+		{"english layout", nil, []string{"--no-summary", "--layout", "english"}, "你好。", 0, fakeopenai.Translate("你好。"), ""},
+		{"chunk tokens too small", nil, []string{"--chunk-tokens", "10"}, "", 2, "", "--chunk-tokens 10 is too small"},
+		{"concurrency zero", nil, []string{"--concurrency", "0"}, "", 2, "", "--concurrency 0"},
+		{"bad layout", nil, []string{"--layout", "x"}, "", 2, "", "--layout"},
+		{"empty model", map[string]string{"XLATE_MODEL": ""}, []string{"--model", ""}, "", 2, "", "--model is empty"},
+		{"remote without key", map[string]string{"OPENAI_BASE_URL": "https://api.example.com/v1"}, nil, "", 2, "", "OPENAI_API_KEY"},
+		{"version", nil, []string{"--version"}, "", 0, "xlate version", ""},
+		{"help", nil, []string{"--help"}, "", 0, "Exit status", ""},
+		{"binary stdin", nil, nil, "\x00\x01\x02", 1, "", "<stdin>: binary file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("OPENAI_BASE_URL", srv.URL())
+			t.Setenv("OPENAI_API_KEY", "")
+			t.Setenv("XLATE_CACHE_DIR", t.TempDir())
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), tt.args, Streams{In: strings.NewReader(tt.stdin), Out: &out, Err: &errb})
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, errb.String())
+			}
+			if !strings.Contains(out.String(), tt.stdout) {
+				t.Errorf("stdout %q does not contain %q", out.String(), tt.stdout)
+			}
+			if !strings.Contains(errb.String(), tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", errb.String(), tt.stderr)
+			}
+		})
+	}
+}
+
+func TestMainInterruptedExits130(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	t.Setenv("OPENAI_BASE_URL", srv.URL())
+	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := Main(ctx, nil, Streams{In: strings.NewReader("你好。"), Out: &out, Err: &errb})
+	if code != ExitInterrupted || out.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 130 and no output", code, out.String(), errb.String())
+	}
+}
