@@ -412,23 +412,7 @@ func escapeLineStart(l string) string {
 
 // codeSpan renders s as a markdown code span.
 func codeSpan(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if dropped(r) {
-			continue
-		}
-		if isCollapsible(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	code := b.String()
+	code := collapse(s)
 	if code == "" {
 		return ""
 	}

@@ -81,16 +81,13 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) ([]byte
 	return buf.Bytes(), nil
 }
 
-// deriveTitle gives an untitled article (plain text, bare HTML) a title: a
-// leading heading, or its first paragraph when that reads like a title (one
-// short line without a sentence end). Otherwise it stays untitled: the file
+// deriveTitle gives an untitled article (plain text, bare HTML; the parser
+// already took a leading heading) a title: its first paragraph when that
+// reads like a title (one short line without a sentence end). Otherwise it stays untitled: the file
 // name is not used, so that a file and the same text on stdin give the same
 // output.
 func deriveTitle(a *article.Article) string {
 	for _, b := range a.Blocks {
-		if b.Kind == article.Heading && b.Level <= 2 {
-			return b.Text
-		}
 		if b.Kind != article.Paragraph {
 			continue
 		}

@@ -123,6 +123,8 @@ func checkAnswer(texts []string, answer string) (good map[int]string, bad []int,
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered empty", id))
 		case stillChinese(src, out):
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d left in Chinese", id))
+		case !keepsLinks(src, out):
+			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d lost or repeated a link", id))
 		default:
 			good[i] = out
 		}

@@ -117,6 +117,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	var items []chunk.Item
 	first := map[string]int{} // text -> index of its first occurrence among misses
 	var dups [][2]int         // (copy, original)
+	urls := map[int][]string{} // item ID -> the URLs masked in its text
 	for i, s := range all {
 		if i == 0 && s == "" {
 			continue
@@ -137,11 +138,19 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 			continue
 		}
 		first[s] = i
-		items = append(items, chunk.Item{ID: i, Text: s})
+		masked, u := mask(s)
+		urls[i] = u
+		items = append(items, chunk.Item{ID: i, Text: masked})
 	}
 	if len(items) > 0 {
-		if err := t.translateItems(ctx, in.Title, all, items, out); err != nil {
+		if err := t.translateItems(ctx, in.Title, all, items, urls, out); err != nil {
 			return Output{}, err
+		}
+		// Never a silent gap: every item sent has its translation.
+		for _, it := range items {
+			if out[it.ID] == "" {
+				return Output{}, &SegmentError{Index: it.ID - 1, Text: all[it.ID], Reason: "no translation came back"}
+			}
 		}
 	}
 	for _, d := range dups {
@@ -151,8 +160,8 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 }
 
 // translateItems translates items into out[item.ID], chunk by chunk in
-// parallel, and caches each finished item.
-func (t *Translator) translateItems(ctx context.Context, title string, all []string, items []chunk.Item, out []string) error {
+// parallel, puts their URLs back and caches each finished item.
+func (t *Translator) translateItems(ctx context.Context, title string, all []string, items []chunk.Item, urls map[int][]string, out []string) error {
 	chunks := chunk.Split(items, t.opts.Budget, t.counter)
 
 	var mu sync.Mutex
@@ -165,9 +174,14 @@ func (t *Translator) translateItems(ctx context.Context, title string, all []str
 		}
 		parts[p.ID][p.Part] = s
 		if done(parts[p.ID]) {
-			out[p.ID] = t.join(parts[p.ID])
+			// Each piece kept its links (checkAnswer), so unmask cannot fail.
+			s, err := unmask(t.join(parts[p.ID]), urls[p.ID])
+			if err != nil {
+				return
+			}
+			out[p.ID] = s
 			// A failed Put only costs a request next time.
-			_ = t.store.Put(t.key(all[p.ID]), []byte(out[p.ID]))
+			_ = t.store.Put(t.key(all[p.ID]), []byte(s))
 		}
 	}
 	// A failing chunk does not cancel the others: their work lands in the

@@ -232,13 +232,17 @@ func run(ctx context.Context, o options, s Streams) error {
 		}
 		store = d
 	}
+	retries := o.retries
+	if retries == 0 {
+		retries = -1 // llm reads 0 as "the default"
+	}
 	client, err := llm.New(llm.Config{
 		BaseURL:     o.baseURL,
 		APIKey:      o.apiKey,
 		Model:       o.model,
 		Stream:      o.stream,
 		Concurrency: o.concurrency,
-		Retries:     o.retries,
+		Retries:     retries,
 		Timeout:     o.timeout,
 		Logger:      logger,
 	})
