@@ -115,8 +115,8 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	all := append([]string{in.Title}, in.Texts...)
 	out := make([]string, len(all))
 	var items []chunk.Item
-	first := map[string]int{} // text -> index of its first occurrence among misses
-	var dups [][2]int         // (copy, original)
+	first := map[string]int{}  // text -> index of its first occurrence among misses
+	var dups [][2]int          // (copy, original)
 	urls := map[int][]string{} // item ID -> the URLs masked in its text
 	for i, s := range all {
 		if i == 0 && s == "" {
