@@ -30,12 +30,20 @@ type Pipeline struct {
 	Model      string
 }
 
+// Result is one processed article.
+type Result struct {
+	Markdown []byte
+	// Cached is true when nothing had to be requested: every translation
+	// and the summary came from the cache.
+	Cached bool
+}
+
 // Article processes one input; ext selects the parser ("" sniffs the
 // content).
-func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) ([]byte, error) {
+func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result, error) {
 	a, err := article.Parse(data, ext)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	if a.Title == "" {
 		a.Title = deriveTitle(a)
@@ -63,7 +71,7 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) ([]byte
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return Result{}, err
 	}
 
 	var buf bytes.Buffer
@@ -76,9 +84,10 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) ([]byte
 		Model:    p.Model,
 	}, p.Layout)
 	if err != nil {
-		return nil, fmt.Errorf("render: %w", err)
+		return Result{}, fmt.Errorf("render: %w", err)
 	}
-	return buf.Bytes(), nil
+	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
+	return Result{Markdown: buf.Bytes(), Cached: cached}, nil
 }
 
 // deriveTitle gives an untitled article (plain text, bare HTML; the parser

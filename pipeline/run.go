@@ -18,7 +18,8 @@ const MaxInputBytes = 64 << 20
 
 // Report is the outcome of a run.
 type Report struct {
-	Done        int
+	Done        int // outputs written
+	Cached      int // of Done, those that needed no request
 	Failed      int
 	Interrupted bool
 }
@@ -41,7 +42,7 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 	if opts.Files <= 0 {
 		opts.Files = 4
 	}
-	var done, failed atomic.Int64
+	var done, cached, failed atomic.Int64
 	var mu sync.Mutex // serialises error lines
 	report := func(err error) {
 		mu.Lock()
@@ -61,10 +62,13 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 			if ctx.Err() != nil {
 				return nil
 			}
-			err := p.runJob(ctx, job, opts)
+			fromCache, err := p.runJob(ctx, job, opts)
 			switch {
 			case err == nil:
 				done.Add(1)
+				if fromCache {
+					cached.Add(1)
+				}
 			case errIsCancel(err) && ctx.Err() != nil:
 				// Interrupted: not a failure of this file.
 			default:
@@ -75,31 +79,31 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 		})
 	}
 	_ = g.Wait()
-	return Report{Done: int(done.Load()), Failed: int(failed.Load()), Interrupted: ctx.Err() != nil}
+	return Report{Done: int(done.Load()), Cached: int(cached.Load()), Failed: int(failed.Load()), Interrupted: ctx.Err() != nil}
 }
 
-func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) error {
+func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (cached bool, err error) {
 	name := job.In
 	if name == Stdio {
 		name = "<stdin>"
 	}
 	data, err := readInput(job.In, opts.Stdin)
 	if err != nil {
-		return &FileError{Path: name, Err: err}
+		return false, &FileError{Path: name, Err: err}
 	}
-	out, err := p.Article(ctx, data, job.Ext)
+	res, err := p.Article(ctx, data, job.Ext)
 	if err != nil {
-		return &FileError{Path: name, Err: err}
+		return false, &FileError{Path: name, Err: err}
 	}
 	if job.Out == Stdio {
-		_, err = opts.Stdout.Write(out)
+		_, err = opts.Stdout.Write(res.Markdown)
 	} else {
-		err = WriteFileAtomic(job.Out, out)
+		err = WriteFileAtomic(job.Out, res.Markdown)
 	}
 	if err != nil {
-		return &FileError{Path: name, Err: err}
+		return false, &FileError{Path: name, Err: err}
 	}
-	return nil
+	return res.Cached, nil
 }
 
 func readInput(path string, stdin io.Reader) ([]byte, error) {

@@ -34,6 +34,7 @@ const DefaultBudget = 12000
 type Summary struct {
 	TLDR   string
 	Points []string
+	Cached bool // served from the cache without a request
 }
 
 // Options configure a Summarizer.
@@ -90,6 +91,37 @@ func (s *Summarizer) Summarize(ctx context.Context, title string, texts []string
 	if len(items) == 0 && title == "" {
 		return Summary{}, ErrEmpty
 	}
+	// The whole article's summary is cached under its content, so a long
+	// article needs no work at all on a second run.
+	key := cache.Key(append([]string{"summary", PromptVersion, s.opts.Model, s.opts.Lang, title}, texts...)...)
+	if sum, ok := s.cached(key); ok {
+		return sum, nil
+	}
+	sum, err := s.summarizeAll(ctx, title, items)
+	if err == nil {
+		_ = s.store.Put(key, []byte(sum.String()))
+	}
+	return sum, err
+}
+
+// cached returns the summary stored under key, if any.
+func (s *Summarizer) cached(key string) (Summary, bool) {
+	v, ok := s.store.Get(key)
+	if !ok {
+		return Summary{}, false
+	}
+	sum, err := Parse(string(v))
+	if err != nil {
+		return Summary{}, false
+	}
+	s.Cached.Add(1)
+	sum.Cached = true
+	return sum, true
+}
+
+// summarizeAll summarises items in one request, or part by part and then
+// combined when they do not fit one.
+func (s *Summarizer) summarizeAll(ctx context.Context, title string, items []chunk.Item) (Summary, error) {
 	chunks := chunk.Split(items, s.opts.Budget, s.counter)
 	if len(chunks) <= 1 {
 		return s.summarize(ctx, "article", title, items)
@@ -142,11 +174,8 @@ func (s *Summarizer) summarize(ctx context.Context, tag, title string, items []c
 	user := b.String()
 
 	key := cache.Key("summary", PromptVersion, s.opts.Model, s.opts.Lang, user)
-	if v, ok := s.store.Get(key); ok {
-		if sum, err := Parse(string(v)); err == nil {
-			s.Cached.Add(1)
-			return sum, nil
-		}
+	if sum, ok := s.cached(key); ok {
+		return sum, nil
 	}
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {

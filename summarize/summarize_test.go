@@ -18,10 +18,10 @@ func TestParse(t *testing.T) {
 		want    Summary
 		wantErr string
 	}{
-		{"plain", "TL;DR: Musk and Altman fight.\n- One.\n- Two.\n- Three.", Summary{"Musk and Altman fight.", []string{"One.", "Two.", "Three."}}, ""},
-		{"bold label, star bullets, think block", "<think>\nlet me see\n</think>\n**TL;DR:** It works.\n\n* A.\n* B.\n* C.\n* D.", Summary{"It works.", []string{"A.", "B.", "C.", "D."}}, ""},
-		{"numbered", "TLDR: X.\n1. A.\n2) B.\n3. C.", Summary{"X.", []string{"A.", "B.", "C."}}, ""},
-		{"more than five cut", "TL;DR: X.\n- 1\n- 2\n- 3\n- 4\n- 5\n- 6", Summary{"X.", []string{"1", "2", "3", "4", "5"}}, ""},
+		{"plain", "TL;DR: Musk and Altman fight.\n- One.\n- Two.\n- Three.", Summary{TLDR: "Musk and Altman fight.", Points: []string{"One.", "Two.", "Three."}}, ""},
+		{"bold label, star bullets, think block", "<think>\nlet me see\n</think>\n**TL;DR:** It works.\n\n* A.\n* B.\n* C.\n* D.", Summary{TLDR: "It works.", Points: []string{"A.", "B.", "C.", "D."}}, ""},
+		{"numbered", "TLDR: X.\n1. A.\n2) B.\n3. C.", Summary{TLDR: "X.", Points: []string{"A.", "B.", "C."}}, ""},
+		{"more than five cut", "TL;DR: X.\n- 1\n- 2\n- 3\n- 4\n- 5\n- 6", Summary{TLDR: "X.", Points: []string{"1", "2", "3", "4", "5"}}, ""},
 		{"no tldr", "- A.\n- B.\n- C.", Summary{}, "no TL;DR"},
 		{"too few points", "TL;DR: X.\n- A.", Summary{}, "1 key points"},
 		{"chinese", "TL;DR: 马斯克和奥尔特曼的争斗。\n- A.\n- B.\n- C.", Summary{}, "Chinese"},

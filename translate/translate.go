@@ -101,6 +101,9 @@ type Input struct {
 type Output struct {
 	Title string
 	Texts []string
+	// Requested counts the segments that had to be sent to the model (the
+	// rest came from the cache or needed no translation).
+	Requested int
 }
 
 // key is the cache key of one segment's translation.
@@ -156,7 +159,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	for _, d := range dups {
 		out[d[0]] = out[d[1]]
 	}
-	return Output{Title: out[0], Texts: out[1:]}, nil
+	return Output{Title: out[0], Texts: out[1:], Requested: len(items)}, nil
 }
 
 // translateItems translates items into out[item.ID], chunk by chunk in

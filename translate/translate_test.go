@@ -150,8 +150,8 @@ func TestTranslateHappyPathAndCache(t *testing.T) {
 	if fmt.Sprint(out.Texts) != fmt.Sprint(want) || out.Title != english("标题") {
 		t.Fatalf("got %q / %q, want %q", out.Title, out.Texts, want)
 	}
-	if c.count() != 1 {
-		t.Errorf("requests = %d, want 1 (one chunk; duplicate and English text not sent)", c.count())
+	if c.count() != 1 || out.Requested != 3 {
+		t.Errorf("requests = %d, segments requested %d; want 1 and 3 (one chunk; duplicate and English text not sent)", c.count(), out.Requested)
 	}
 	// Second run: everything from the cache.
 	c2 := &stubClient{answer: good}
@@ -159,7 +159,7 @@ func TestTranslateHappyPathAndCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c2.count() != 0 || fmt.Sprint(out2) != fmt.Sprint(out) {
+	if c2.count() != 0 || out2.Requested != 0 || fmt.Sprint(out2.Texts) != fmt.Sprint(out.Texts) {
 		t.Errorf("cached run: %d requests, out %q", c2.count(), out2.Texts)
 	}
 	// Edit one paragraph: only it is sent.

@@ -270,8 +270,8 @@ func run(ctx context.Context, o options, s Streams) error {
 
 	st := client.Stats()
 	if !o.quiet && (len(jobs)+len(skipped) > 1 || rep.Failed > 0 || rep.Interrupted) {
-		fmt.Fprintf(s.Err, "xlate: %d done, %d failed; %d requests, %d tokens in, %d out; %s\n",
-			rep.Done, rep.Failed, st.Requests, st.PromptTokens, st.CompletionTokens, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(s.Err, "xlate: %d done (%d from cache), %d failed; %d requests, %d tokens in, %d out; %s\n",
+			rep.Done, rep.Cached, rep.Failed, st.Requests, st.PromptTokens, st.CompletionTokens, time.Since(start).Round(time.Millisecond))
 	}
 	switch {
 	case rep.Interrupted:
