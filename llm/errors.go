@@ -131,7 +131,8 @@ func (c *OpenAI) withWait(e *APIError, cp *captured) failure {
 }
 
 // retryAfter reads retry-after-ms, then Retry-After (seconds or an HTTP
-// date), returning 0 when neither is usable.
+// date), then the x-ratelimit-reset-* headers, returning 0 when none is
+// usable.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("retry-after-ms")); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
@@ -140,7 +141,7 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
-		return 0
+		return rateLimitReset(h)
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
 		if s <= 0 {
@@ -152,6 +153,33 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return max(0, t.Sub(now))
 	}
 	return 0
+}
+
+// rateLimitReset reads OpenAI-style x-ratelimit-reset-requests and
+// x-ratelimit-reset-tokens ("1s", "6m0s", "20ms", or plain seconds). A
+// dimension whose x-ratelimit-remaining-* header says there is budget left
+// is ignored; the longest remaining reset wins.
+func rateLimitReset(h http.Header) time.Duration {
+	var wait time.Duration
+	for _, dim := range []string{"requests", "tokens"} {
+		if rem := strings.TrimSpace(h.Get("x-ratelimit-remaining-" + dim)); rem != "" && rem != "0" {
+			continue
+		}
+		v := strings.TrimSpace(h.Get("x-ratelimit-reset-" + dim))
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			s, ferr := strconv.ParseFloat(v, 64)
+			if ferr != nil {
+				continue
+			}
+			d = time.Duration(s * float64(time.Second))
+		}
+		wait = max(wait, d)
+	}
+	return wait
 }
 
 func isDNSNotFound(err error) bool {

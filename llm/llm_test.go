@@ -156,7 +156,8 @@ func TestRetries(t *testing.T) {
 			return f
 		}()}, []time.Duration{1500 * time.Millisecond}},
 		{"503 retry-after then 429", []fakeopenai.Fault{{Status: 503, RetryAfter: "1"}, fakeopenai.RateLimited("3")}, []time.Duration{time.Second, 3 * time.Second}},
-		{"429 without header", []fakeopenai.Fault{fakeopenai.RateLimited("")}, nil},
+		{"429 without header", []fakeopenai.Fault{{Status: http.StatusTooManyRequests}}, nil},
+		{"429 with x-ratelimit-reset only", []fakeopenai.Fault{fakeopenai.RateLimited("")}, []time.Duration{time.Second}},
 		{"500 twice", []fakeopenai.Fault{fakeopenai.ServerError(500), fakeopenai.ServerError(500)}, nil},
 		{"502 504", []fakeopenai.Fault{fakeopenai.ServerError(502), fakeopenai.ServerError(504)}, nil},
 		{"html 502", []fakeopenai.Fault{{Status: 502, ErrorBody: "<html>bad gateway</html>"}}, nil},
@@ -533,6 +534,11 @@ func TestRetryAfter(t *testing.T) {
 		{map[string]string{"retry-after-ms": "250", "Retry-After": "9"}, 250 * time.Millisecond},
 		{map[string]string{"retry-after-ms": "x", "Retry-After": "9"}, 9 * time.Second},
 		{map[string]string{}, 0},
+		{map[string]string{"x-ratelimit-reset-requests": "1.5s", "x-ratelimit-reset-tokens": "6m0s", "x-ratelimit-remaining-requests": "0", "x-ratelimit-remaining-tokens": "5000"}, 1500 * time.Millisecond},
+		{map[string]string{"x-ratelimit-reset-requests": "20ms", "x-ratelimit-reset-tokens": "2s"}, 2 * time.Second},
+		{map[string]string{"x-ratelimit-reset-tokens": "7", "x-ratelimit-remaining-tokens": "0"}, 7 * time.Second},
+		{map[string]string{"x-ratelimit-reset-tokens": "7", "Retry-After": "1"}, time.Second},
+		{map[string]string{"x-ratelimit-reset-tokens": "later"}, 0},
 	}
 	for _, tt := range tests {
 		h := http.Header{}

@@ -138,6 +138,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream answers (SSE); --stream=false for servers that cannot"},
 		&cli.IntFlag{Name: "retries", Value: 4, Usage: "retries of a failed request (429, 5xx, timeouts)"},
 		&cli.DurationFlag{Name: "timeout", Value: 120 * time.Second, Usage: "time limit of one request"},
+		&cli.DurationFlag{Name: "stall-timeout", Value: 60 * time.Second, Usage: "streaming: give up on (and retry) a request that sends nothing for this long"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors"},
 		&cli.BoolFlag{Name: "verbose", Usage: "log each request to stderr"},
 	}
@@ -159,6 +160,7 @@ type options struct {
 	stream      bool
 	retries     int
 	timeout     time.Duration
+	stall       time.Duration
 	quiet       bool
 	verbose     bool
 }
@@ -178,6 +180,7 @@ func optionsFrom(c *cli.Context) (options, error) {
 		stream:      c.Bool("stream"),
 		retries:     c.Int("retries"),
 		timeout:     c.Duration("timeout"),
+		stall:       c.Duration("stall-timeout"),
 		quiet:       c.Bool("quiet"),
 		verbose:     c.Bool("verbose"),
 	}
@@ -196,6 +199,8 @@ func optionsFrom(c *cli.Context) (options, error) {
 		return o, usageError{fmt.Errorf("--retries %d: use 0 or more", o.retries)}
 	case o.timeout <= 0:
 		return o, usageError{fmt.Errorf("--timeout %v: use a positive duration such as 2m", o.timeout)}
+	case o.stall <= 0:
+		return o, usageError{fmt.Errorf("--stall-timeout %v: use a positive duration such as 1m", o.stall)}
 	case o.apiKey == "" && !llm.IsLocal(o.baseURL):
 		if o.baseURL == llm.DefaultBaseURL {
 			return o, usageError{errors.New("no API key: set OPENAI_API_KEY (or pass --api-key), or point --base-url at a local server")}
@@ -237,14 +242,15 @@ func run(ctx context.Context, o options, s Streams) error {
 		retries = -1 // llm reads 0 as "the default"
 	}
 	client, err := llm.New(llm.Config{
-		BaseURL:     o.baseURL,
-		APIKey:      o.apiKey,
-		Model:       o.model,
-		Stream:      o.stream,
-		Concurrency: o.concurrency,
-		Retries:     retries,
-		Timeout:     o.timeout,
-		Logger:      logger,
+		BaseURL:      o.baseURL,
+		APIKey:       o.apiKey,
+		Model:        o.model,
+		Stream:       o.stream,
+		Concurrency:  o.concurrency,
+		Retries:      retries,
+		Timeout:      o.timeout,
+		StallTimeout: o.stall,
+		Logger:       logger,
 	})
 	if err != nil {
 		return usageError{err}
