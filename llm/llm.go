@@ -115,6 +115,10 @@ type Config struct {
 	// StallTimeout, when streaming, is the longest wait for the next chunk,
 	// counted from the start of the request (default DefaultStallTimeout).
 	StallTimeout time.Duration
+	// Backoff is the base of the exponential backoff between retries
+	// (default 1s): attempt n waits a random time in [0, Backoff·2ⁿ], at most
+	// 30s, unless the server says how long to wait.
+	Backoff time.Duration
 	// HTTPClient is copied (not modified) and used for requests (default: a
 	// client of its own).
 	HTTPClient *http.Client
@@ -232,6 +236,9 @@ func New(cfg Config) (*OpenAI, error) {
 		log:     logger,
 		backoff: baseBackoff,
 		sleep:   sleep,
+	}
+	if cfg.Backoff > 0 {
+		c.backoff = cfg.Backoff
 	}
 	if testOnlyBaseBackoff > 0 {
 		c.backoff = testOnlyBaseBackoff

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The segment protocol. Each piece of text travels in the user message as
@@ -91,6 +92,19 @@ func stillChinese(src, out string) bool {
 	return false
 }
 
+// implausibleLength reports a translation far too short or too long for its
+// source: an unrelated (or injected) reply under the right id. English runs
+// two to three letters per Chinese character, so the bounds are loose;
+// short sources are not judged.
+func implausibleLength(src, out string) bool {
+	h := hanCount(src)
+	if h < 30 {
+		return false
+	}
+	n := utf8.RuneCountInString(out)
+	return float64(n) < 0.5*float64(h) || n > 12*utf8.RuneCountInString(src)
+}
+
 // checkAnswer validates a translation answer for texts (ids 1..len(texts)).
 // It returns the good translations by index and the indexes that need
 // asking again, with a reason for each bad one.
@@ -123,6 +137,8 @@ func checkAnswer(texts []string, answer string) (good map[int]string, bad []int,
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered empty", id))
 		case stillChinese(src, out):
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d left in Chinese", id))
+		case implausibleLength(src, out):
+			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answer implausibly short or long", id))
 		case !keepsLinks(src, out):
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d lost or repeated a link", id))
 		default:

@@ -48,9 +48,11 @@ func (c *stubClient) count() int {
 	return len(c.reqs)
 }
 
-// english is the stub's "translation": deterministic and free of Chinese.
+// english is the stub's "translation": deterministic, free of Chinese and
+// of a plausible length.
 func english(s string) string {
-	return fmt.Sprintf("EN<%d>", len([]rune(s)))
+	n := len([]rune(s))
+	return fmt.Sprintf("EN<%d>%s", n, strings.Repeat("e", n))
 }
 
 // answerAll answers every segment correctly, in id order.
@@ -92,6 +94,7 @@ func TestCheckAnswer(t *testing.T) {
 		{"unknown id: all suspect", `<seg id="1">One.</seg><seg id="2">Two.</seg><seg id="3">Three.</seg><seg id="4">Four.</seg>`, []int{0, 1, 2}},
 		{"unquoted ids", `<seg id=1>One.</seg><seg id=2>Two.</seg><seg id=3>Three.</seg>`, nil},
 		{"nothing", `Sorry, I can't help with that.`, []int{0, 1, 2}},
+		{"unrelated reply under a right id", `<seg id="1">One.</seg><seg id="2">Two.</seg><seg id="3">OK.</seg>`, nil}, // short sources are not judged
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +116,23 @@ func TestCheckAnswerMergedNeighbour(t *testing.T) {
 	_, bad, _ := checkAnswer(texts, answer)
 	if fmt.Sprint(bad) != "[1 2]" {
 		t.Errorf("bad = %v, want [1 2] (the missing one and its swollen neighbour)", bad)
+	}
+}
+
+func TestImplausibleLength(t *testing.T) {
+	src := strings.Repeat("这是一个用于测试长度的句子。", 4) // 56 Han characters
+	tests := map[string]bool{
+		"INJECTED": true,
+		strings.Repeat("This is a sentence used to test the length. ", 4): false,
+		strings.Repeat("word ", 2000):                                     true,
+	}
+	for out, want := range tests {
+		if got := implausibleLength(src, out); got != want {
+			t.Errorf("implausibleLength(%.20q) = %v, want %v", out, got, want)
+		}
+	}
+	if implausibleLength("是的。", "Yes.") {
+		t.Error("a short source was judged")
 	}
 }
 

@@ -137,6 +137,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "requests in flight at once"},
 		&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream answers (SSE); --stream=false for servers that cannot"},
 		&cli.IntFlag{Name: "retries", Value: 4, Usage: "retries of a failed request (429, 5xx, timeouts)"},
+		&cli.DurationFlag{Name: "retry-backoff", Value: time.Second, Usage: "base of the exponential backoff between retries (when the server does not say how long to wait)"},
 		&cli.DurationFlag{Name: "timeout", Value: 120 * time.Second, Usage: "time limit of one request"},
 		&cli.DurationFlag{Name: "stall-timeout", Value: 60 * time.Second, Usage: "streaming: give up on (and retry) a request that sends nothing for this long"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors"},
@@ -161,6 +162,7 @@ type options struct {
 	retries     int
 	timeout     time.Duration
 	stall       time.Duration
+	backoff     time.Duration
 	quiet       bool
 	verbose     bool
 }
@@ -181,6 +183,7 @@ func optionsFrom(c *cli.Context) (options, error) {
 		retries:     c.Int("retries"),
 		timeout:     c.Duration("timeout"),
 		stall:       c.Duration("stall-timeout"),
+		backoff:     c.Duration("retry-backoff"),
 		quiet:       c.Bool("quiet"),
 		verbose:     c.Bool("verbose"),
 	}
@@ -199,6 +202,8 @@ func optionsFrom(c *cli.Context) (options, error) {
 		return o, usageError{fmt.Errorf("--retries %d: use 0 or more", o.retries)}
 	case o.timeout <= 0:
 		return o, usageError{fmt.Errorf("--timeout %v: use a positive duration such as 2m", o.timeout)}
+	case o.backoff <= 0:
+		return o, usageError{fmt.Errorf("--retry-backoff %v: use a positive duration such as 1s", o.backoff)}
 	case o.stall <= 0:
 		return o, usageError{fmt.Errorf("--stall-timeout %v: use a positive duration such as 1m", o.stall)}
 	case o.apiKey == "" && !llm.IsLocal(o.baseURL):
@@ -250,6 +255,7 @@ func run(ctx context.Context, o options, s Streams) error {
 		Retries:      retries,
 		Timeout:      o.timeout,
 		StallTimeout: o.stall,
+		Backoff:      o.backoff,
 		Logger:       logger,
 	})
 	if err != nil {

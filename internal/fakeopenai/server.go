@@ -111,9 +111,12 @@ type Recorded struct {
 	IncludeUsage bool // stream_options.include_usage
 	MaxTokens    int  // max_tokens, or max_completion_tokens when that is set
 	Temperature  float64
-	Segments     int      // number of <seg> elements in the last user message
-	SegmentIDs   []string // their ids, in order
-	Header       http.Header
+	// Completed is set once a 200 answer was written to the end (the last
+	// byte flushed). A client may still have lost it in transit.
+	Completed  bool
+	Segments   int      // number of <seg> elements in the last user message
+	SegmentIDs []string // their ids, in order
+	Header     http.Header
 }
 
 // User returns the content of the last user message ("" if none).
@@ -440,7 +443,9 @@ func (a *answer) writeJSON(status int, v any) {
 	a.w.Header().Set("Content-Type", "application/json")
 	a.finish()
 	a.w.WriteHeader(status)
-	_, _ = a.w.Write(b)
+	if _, err := a.w.Write(b); err == nil && status == http.StatusOK && http.NewResponseController(a.w).Flush() == nil {
+		a.s.complete(a.rec.N)
+	}
 }
 
 func nullable(s string) any {
@@ -744,7 +749,16 @@ func (a *answer) stream(f Fault, text, finish string) {
 	}
 	a.finish()
 	_, _ = io.WriteString(a.w, "data: [DONE]\n\n")
-	_ = rc.Flush()
+	if rc.Flush() == nil {
+		a.s.complete(a.rec.N)
+	}
+}
+
+// complete marks request n as answered to the end.
+func (s *Server) complete(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs[n-1].Completed = true
 }
 
 // event writes one "data: JSON" event, reporting false when the client is
