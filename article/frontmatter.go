@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -74,14 +76,21 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 	}
 	var sink any
 	body, err := frontmatter.Parse(strings.NewReader(text), &sink, formats...)
+	openLine := firstLineNumber(text)
 	if err != nil {
-		return FrontMatter{}, "", fmt.Errorf("%w: %s: %w", ErrFrontMatter, opener, err)
+		// Line numbers in the decoder's message count from the first line
+		// after the opener ("{" is itself the first line of JSON).
+		offset := openLine
+		if first == "{" {
+			offset--
+		}
+		return FrontMatter{}, "", fmt.Errorf("%w: %s: %s", ErrFrontMatter, opener, decodeProblem(err, fm.Raw, offset))
 	}
 	if !found {
 		if opener == JSON && first == "{" {
 			return FrontMatter{}, text, nil
 		}
-		return FrontMatter{}, "", fmt.Errorf("unterminated %w", ErrFrontMatter)
+		return FrontMatter{}, "", fmt.Errorf("unterminated %w: %q on line %d is never closed", ErrFrontMatter, first, openLine)
 	}
 	fm.Fields = map[string]any{}
 	switch m := normalize(decoded).(type) {
@@ -92,6 +101,53 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 		return FrontMatter{}, "", fmt.Errorf("%w: %s: not a mapping of keys to values", ErrFrontMatter, fm.Format)
 	}
 	return fm, string(body), nil
+}
+
+// lineRE finds the line numbers in the YAML and TOML decoders' messages.
+var lineRE = regexp.MustCompile(`\bline (\d+)`)
+
+// decodeProblem turns a front matter decoder's error into one short line:
+// no decoder name prefix, line numbers counted in the whole file (offset is
+// the number of file lines before data's first line), no newlines.
+func decodeProblem(err error, data string, offset int) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		n := min(int(se.Offset), len(data))
+		return fmt.Sprintf("line %d: %s", offset+1+strings.Count(data[:n], "\n"), se.Error())
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"yaml: ", "toml: ", "unmarshal errors:"} {
+		msg = strings.TrimPrefix(strings.TrimSpace(msg), prefix)
+	}
+	msg = lineRE.ReplaceAllStringFunc(msg, func(m string) string {
+		n, err := strconv.Atoi(m[len("line "):])
+		if err != nil {
+			return m
+		}
+		return "line " + strconv.Itoa(n+offset)
+	})
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// firstLineNumber returns the 1-based number of the first non-blank line
+// of text.
+func firstLineNumber(text string) int {
+	n := 1
+	for text != "" {
+		line, rest, _ := strings.Cut(text, "\n")
+		if strings.TrimSpace(line) != "" {
+			break
+		}
+		n++
+		text = rest
+	}
+	return n
 }
 
 // firstLine returns the first non-blank line of text, trimmed.

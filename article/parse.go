@@ -2,9 +2,11 @@ package article
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -41,13 +43,18 @@ import (
 // "---" before it is dropped. When no title is found elsewhere, the text of
 // a heading that opens the body is the title; the heading stays a block.
 //
-// Errors are short and lowercase, without a file name, and wrap
-// [ErrBinary], [ErrEncoding] or [ErrFrontMatter] where they apply. Parse
-// never panics; empty input gives an empty Article.
+// Errors are short, lowercase and one line, without a file name, and wrap
+// [ErrEmpty], [ErrBinary], [ErrEncoding] or [ErrFrontMatter] where they
+// apply; a front matter error names the file's line when the decoder gives
+// one. Parse never panics. Input with nothing but white space is
+// [ErrEmpty]; front matter without a body is an Article without blocks.
 func Parse(data []byte, ext string) (*Article, error) {
 	text, err := Decode(data)
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimFunc(text, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) == "" {
+		return nil, ErrEmpty
 	}
 	switch strings.ToLower(ext) {
 	case ".txt", ".text":
@@ -59,6 +66,10 @@ func Parse(data []byte, ext string) (*Article, error) {
 	}
 	return parseSniffed(text)
 }
+
+// ErrEmpty reports input with no text at all: zero bytes or only white
+// space.
+var ErrEmpty = errors.New("empty file")
 
 func parseSniffed(text string) (*Article, error) {
 	switch first := firstLine(text); {

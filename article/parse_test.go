@@ -211,19 +211,38 @@ func TestFrontMatter(t *testing.T) {
 
 func TestFrontMatterErrors(t *testing.T) {
 	cases := []struct{ name, in, want string }{
-		{"unterminated yaml", "---\ntitle: x\nbody\n", "unterminated front matter"},
-		{"unterminated toml", "+++\ntitle = 1\n", "unterminated front matter"},
-		{"malformed yaml", "---\ntitle: [unclosed\n---\n", "front matter: yaml: "},
-		{"malformed toml", "+++\ntitle = = 1\n+++\n", "front matter: toml: "},
-		{"yaml not a mapping", "---\n- a\n- b\n---\n", "front matter: yaml: not a mapping"},
+		{"unterminated yaml", "---\ntitle: x\nbody\n", `unterminated front matter: "---" on line 1 is never closed`},
+		{"unterminated after blank lines", "\n\n---\ntitle: x\n", `unterminated front matter: "---" on line 3 is never closed`},
+		{"unterminated toml", "+++\ntitle = 1\n", `unterminated front matter: "+++" on line 1 is never closed`},
+		{"malformed yaml", "---\ntitle: [unclosed\n---\n", "front matter: yaml: line 2: did not find expected ',' or ']'"},
+		{"malformed yaml after blank line", "\n---\na: 1\n\tb: 2\n---\n", "front matter: yaml: line 4: found a tab character that violates indentation"},
+		{"duplicate yaml keys", "---\ntitle: a\ntitle: b\n---\n", `front matter: yaml: line 3: mapping key "title" already defined at line 2`},
+		{"malformed toml", "+++\ntitle = 1\ntitle = = 1\n+++\n", `front matter: toml: line 3 (last key "title"): expected value but found '=' instead`},
+		{"malformed json", "{\n\"a\": 1,\n}\n\nbody", "front matter: json: line 3: invalid character '}' looking for beginning of object key string"},
+		{"yaml not a mapping", "---\n- a\n- b\n---\n", "front matter: yaml: not a mapping of keys to values"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.in), ".md")
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || !errors.Is(err, ErrFrontMatter) {
-				t.Errorf("err = %v, want prefix %q wrapping ErrFrontMatter", err, tc.want)
+			if err == nil || err.Error() != tc.want || !errors.Is(err, ErrFrontMatter) {
+				t.Errorf("err = %v\nwant %s, wrapping ErrFrontMatter", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestEmpty(t *testing.T) {
+	for _, in := range []string{"", " \n\t\r\n", "\xEF\xBB\xBF\n", "\u3000\n", "\xFF\xFE\n\x00"} {
+		for _, ext := range []string{"", ".md", ".txt", ".html"} {
+			if a, err := Parse([]byte(in), ext); !errors.Is(err, ErrEmpty) || err.Error() != "empty file" || a != nil {
+				t.Errorf("Parse(%q, %q) = %v, %v; want empty file", in, ext, a, err)
+			}
+		}
+	}
+	// Front matter without a body is an article, not an empty file.
+	a, err := Parse([]byte("---\ntitle: 标题\n---\n\n"), ".md")
+	if err != nil || a.Title != "标题" || len(a.Blocks) != 0 {
+		t.Errorf("front matter only: %+v, %v", a, err)
 	}
 }
 
@@ -369,7 +388,6 @@ func TestPlain(t *testing.T) {
 		{"blank line paragraphs", "第一段\n续行\n\n  第二段  \n\n\n# 3 *x*\n", []string{"p: 第一段续行", "p: 第二段", "p: \\# 3 \\*x\\*"}},
 		{"single newlines", "一\n二\nthree\n", []string{"p: 一", "p: 二", "p: three"}},
 		{"whitespace-only lines are blank", "a\n   \nb", []string{"p: a", "p: b"}},
-		{"empty", "", nil},
 		{"markup is text", "<p>x</p>", []string{"p: \\<p>x\\</p>"}},
 	})
 	a, err := Parse([]byte("Title\n\nbody"), ".txt")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Stdio names standard input (as an input) and standard output (as an
@@ -46,7 +47,7 @@ func Plan(inputs []string, output string) (jobs []Job, skipped []error, err erro
 	if single && inputs[0] != Stdio {
 		fi, err := os.Stat(inputs[0])
 		if err != nil {
-			return nil, nil, fileErr(inputs[0], err)
+			return nil, nil, statErr(inputs[0], err)
 		}
 		single = !fi.IsDir()
 	}
@@ -69,7 +70,7 @@ func Plan(inputs []string, output string) (jobs []Job, skipped []error, err erro
 	if fi, err := os.Stat(output); err == nil && !fi.IsDir() {
 		return nil, nil, &UsageError{Msg: fmt.Sprintf("-o %s is a file; several inputs or a directory need an output directory", output)}
 	}
-	outAbs, _ := filepath.Abs(output)
+	outDir := newDirMatcher(output)
 
 	seen := map[string]string{} // output path -> input path
 	add := func(in, out string) {
@@ -90,14 +91,14 @@ func Plan(inputs []string, output string) (jobs []Job, skipped []error, err erro
 		}
 		fi, err := os.Stat(in)
 		if err != nil {
-			skipped = append(skipped, fileErr(in, err))
+			skipped = append(skipped, statErr(in, err))
 			continue
 		}
 		if !fi.IsDir() {
 			add(in, filepath.Join(output, outName(in)))
 			continue
 		}
-		walkErrs := walk(in, outAbs, func(path, rel string) {
+		walkErrs := walk(in, outDir, func(path, rel string) {
 			add(path, filepath.Join(output, filepath.Dir(rel), outName(rel)))
 		})
 		skipped = append(skipped, walkErrs...)
@@ -105,11 +106,39 @@ func Plan(inputs []string, output string) (jobs []Job, skipped []error, err erro
 	return jobs, skipped, nil
 }
 
+// dirMatcher recognises one directory (the output directory) under any
+// name: the same absolute path, or the same file when it exists.
+type dirMatcher struct {
+	abs string
+	fi  fs.FileInfo // nil if it does not exist (yet)
+}
+
+func newDirMatcher(dir string) dirMatcher {
+	m := dirMatcher{}
+	m.abs, _ = filepath.Abs(dir)
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		m.fi = fi
+	}
+	return m
+}
+
+func (m dirMatcher) is(path string) bool {
+	if abs, err := filepath.Abs(path); err == nil && abs == m.abs {
+		return true
+	}
+	if m.fi == nil {
+		return false
+	}
+	fi, err := os.Stat(path)
+	return err == nil && os.SameFile(fi, m.fi)
+}
+
 // walk calls fn for every file with a known extension under root, in
 // lexical order. It skips hidden directories, the output directory (so that
 // xlate never reads back its own outputs) and does not follow symbolic links
-// to directories (so a link loop cannot trap it).
-func walk(root, outAbs string, fn func(path, rel string)) (errs []error) {
+// to directories (so a link loop cannot trap it). A symbolic link to a file
+// is followed; a broken one is an error.
+func walk(root string, outDir dirMatcher, fn func(path, rel string)) (errs []error) {
 	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		root += string(filepath.Separator) // walk the directory the link names
 	}
@@ -125,7 +154,7 @@ func walk(root, outAbs string, fn func(path, rel string)) (errs []error) {
 			if path != root && strings.HasPrefix(d.Name(), ".") {
 				return fs.SkipDir
 			}
-			if abs, _ := filepath.Abs(path); abs == outAbs && path != root {
+			if path != root && outDir.is(path) {
 				return fs.SkipDir
 			}
 			return nil
@@ -136,7 +165,7 @@ func walk(root, outAbs string, fn func(path, rel string)) (errs []error) {
 		if d.Type()&fs.ModeSymlink != 0 {
 			fi, err := os.Stat(path)
 			if err != nil {
-				errs = append(errs, fileErr(path, err))
+				errs = append(errs, statErr(path, err))
 				return nil
 			}
 			if !fi.Mode().IsRegular() {
@@ -190,4 +219,19 @@ func fileErr(path string, err error) *FileError {
 		err = pe.Err
 	}
 	return &FileError{Path: path, Err: err}
+}
+
+// statErr is fileErr for a failed os.Stat of path, saying so when path is a
+// symbolic link that leads nowhere or in a circle.
+func statErr(path string, err error) *FileError {
+	fe := fileErr(path, err)
+	if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
+		switch target, _ := os.Readlink(path); {
+		case errors.Is(err, fs.ErrNotExist):
+			fe.Err = fmt.Errorf("broken symbolic link to %s: %w", target, fe.Err)
+		case errors.Is(err, syscall.ELOOP):
+			fe.Err = fmt.Errorf("symbolic link loop: %w", fe.Err)
+		}
+	}
+	return fe
 }

@@ -5,16 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// MaxInputBytes is the largest input file xlate reads.
-const MaxInputBytes = 64 << 20
+// MaxInputBytes is the largest input xlate reads. A larger file is
+// rejected from its size alone, before any of it is read.
+const MaxInputBytes = 16 << 20
+
+// StaleTempAge is the age after which a temporary file left next to an
+// output by a killed run is removed (see [WriteFileAtomic]).
+const StaleTempAge = time.Minute
 
 // Report is the outcome of a run.
 type Report struct {
@@ -48,7 +57,7 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 		mu.Lock()
 		defer mu.Unlock()
 		if opts.Errorf != nil {
-			opts.Errorf("%v", err)
+			opts.Errorf("%s", oneLine(err.Error()))
 		}
 	}
 
@@ -106,6 +115,9 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (cached
 	return res.Cached, nil
 }
 
+// readInput reads the input at path (or stdin), refusing inputs larger
+// than MaxInputBytes: a regular file from its size before reading, anything
+// else when the limit is passed.
 func readInput(path string, stdin io.Reader) ([]byte, error) {
 	var r io.Reader = stdin
 	if path != Stdio {
@@ -114,6 +126,9 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 			return nil, fileErr(path, err).Err
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxInputBytes {
+			return nil, fmt.Errorf("file too large (%s; the limit is %s)", mib(fi.Size()), mib(MaxInputBytes))
+		}
 		r = f
 	}
 	if r == nil {
@@ -124,19 +139,44 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("read: %w", fileErr(path, err).Err)
 	}
 	if len(data) > MaxInputBytes {
-		return nil, fmt.Errorf("file larger than %d MiB; split it first", MaxInputBytes>>20)
+		return nil, fmt.Errorf("input too large (over the %s limit)", mib(MaxInputBytes))
 	}
 	return data, nil
+}
+
+// mib formats a size in MiB, rounded up to a tenth so that a size over a
+// limit never prints as the limit.
+func mib(n int64) string {
+	return strconv.FormatFloat(math.Ceil(float64(n)*10/(1<<20))/10, 'f', -1, 64) + " MiB"
+}
+
+// oneLine joins the lines of a message with "; " so that every error
+// takes one line of stderr.
+func oneLine(msg string) string {
+	if !strings.ContainsAny(msg, "\r\n") {
+		return msg
+	}
+	var parts []string
+	for _, l := range strings.FieldsFunc(msg, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // directory and a rename, so that path is either complete or absent (or the
 // previous version), even if the process is killed mid-write.
+//
+// The temporary file is named "."+base+".NNN.tmp". Such files of path older
+// than StaleTempAge, left by a run that was killed, are removed first.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
+	removeStaleTemps(path, time.Now().Add(-StaleTempAge))
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)
@@ -160,4 +200,31 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil
+}
+
+// removeStaleTemps removes the temporary files of path (see
+// WriteFileAtomic) last modified before cutoff. A younger one may belong to
+// a run still writing. Errors are ignored: a leftover is harmless.
+func removeStaleTemps(path string, cutoff time.Time) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+"."
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	for _, name := range names {
+		mid, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		mid, ok = strings.CutSuffix(mid, ".tmp")
+		if !ok || mid == "" || strings.Trim(mid, "0123456789") != "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
+			os.Remove(p)
+		}
+	}
 }

@@ -76,6 +76,10 @@ TL;DR: <one %[1]s sentence>
 - <key point>
 Give 3 to 5 key points, each one short sentence.`
 
+// maxAsks is how many times a summary is asked for before giving up on a
+// malformed or truncated answer.
+const maxAsks = 3
+
 // ErrEmpty is returned for an article with no text to summarise.
 var ErrEmpty = errors.New("nothing to summarise")
 
@@ -178,7 +182,7 @@ func (s *Summarizer) summarize(ctx context.Context, tag, title string, items []c
 		return sum, nil
 	}
 	var lastErr error
-	for attempt := 0; attempt < 2; attempt++ {
+	for attempt := 0; attempt < maxAsks; attempt++ {
 		s.Requests.Add(1)
 		resp, err := s.client.Complete(ctx, llm.Request{
 			Purpose: "summary",

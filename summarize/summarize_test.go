@@ -111,7 +111,7 @@ func TestSummarizeLongIsMapReduce(t *testing.T) {
 	}
 }
 
-func TestSummarizeRetriesBadFormatOnce(t *testing.T) {
+func TestSummarizeRetriesBadFormat(t *testing.T) {
 	n := 0
 	s := &stub{reply: func(string) string {
 		n++
@@ -125,7 +125,7 @@ func TestSummarizeRetriesBadFormatOnce(t *testing.T) {
 		t.Errorf("sum %q, err %v, requests %d", sum, err, n)
 	}
 	s = &stub{reply: func(string) string { return "nope" }}
-	if _, err := New(s, cache.Nop{}, chunk.Default(), Options{}).Summarize(context.Background(), "", []string{"一。"}); err == nil || len(s.users) != 2 {
-		t.Errorf("err %v after %d requests, want an error after 2", err, len(s.users))
+	if _, err := New(s, cache.Nop{}, chunk.Default(), Options{}).Summarize(context.Background(), "", []string{"一。"}); err == nil || len(s.users) != maxAsks {
+		t.Errorf("err %v after %d requests, want an error after %d", err, len(s.users), maxAsks)
 	}
 }

@@ -117,6 +117,7 @@ func implausibleLength(src, out string) bool {
 func checkAnswer(texts []string, answer string) (good map[int]string, bad []int, why []string) {
 	got, dup, _ := parseAnswer(answer)
 	good = map[int]string{}
+	var missing []int
 	for id := range got {
 		if id < 1 || id > len(texts) {
 			for i := range texts {
@@ -133,6 +134,7 @@ func checkAnswer(texts []string, answer string) (good map[int]string, bad []int,
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered more than once", id))
 		case !ok:
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d missing from the answer", id))
+			missing = append(missing, i)
 		case out == "":
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered empty", id))
 		case stillChinese(src, out):
@@ -145,17 +147,16 @@ func checkAnswer(texts []string, answer string) (good map[int]string, bad []int,
 			good[i] = out
 		}
 	}
-	bad, why = suspectNeighbours(texts, good, bad, why)
+	bad, why = suspectNeighbours(texts, good, missing, bad, why)
 	return good, bad, why
 }
 
-// suspectNeighbours moves the good neighbours of missing segments whose
-// translation is unusually long for their source, compared with the other
-// good segments of the answer, into bad.
-func suspectNeighbours(texts []string, good map[int]string, bad []int, why []string) ([]int, []string) {
-	if len(bad) == 0 || len(good) < 2 {
-		return bad, why
-	}
+// suspectNeighbours moves into bad the good neighbours of missing segments
+// that may have absorbed them: a model that merges two segments usually
+// answers the pair under the first id, so the segment before a missing one
+// is always asked again; the one after it is when its translation is
+// unusually long for its source compared with the other good segments.
+func suspectNeighbours(texts []string, good map[int]string, missing, bad []int, why []string) ([]int, []string) {
 	ratio := func(i int) float64 {
 		return float64(len(good[i])+1) / float64(len(texts[i])+1)
 	}
@@ -163,17 +164,19 @@ func suspectNeighbours(texts []string, good map[int]string, bad []int, why []str
 	for i := range good {
 		sum += ratio(i)
 	}
-	missing := append([]int(nil), bad...)
+	suspect := func(n int) {
+		delete(good, n)
+		bad = append(bad, n)
+		why = append(why, fmt.Sprintf("segment %d may hold a missing neighbour", n+1))
+	}
 	for _, m := range missing {
-		for _, n := range []int{m - 1, m + 1} {
-			if _, ok := good[n]; !ok {
-				continue
-			}
-			others := (sum - ratio(n)) / float64(len(good)-1)
-			if ratio(n) > 1.6*others {
-				delete(good, n)
-				bad = append(bad, n)
-				why = append(why, fmt.Sprintf("segment %d looks merged with a neighbour", n+1))
+		if _, ok := good[m-1]; ok {
+			suspect(m - 1)
+		}
+		if _, ok := good[m+1]; ok && len(good) > 1 {
+			others := (sum - ratio(m+1)) / float64(len(good)-1)
+			if ratio(m+1) > 1.6*others {
+				suspect(m + 1)
 			}
 		}
 	}

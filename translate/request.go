@@ -51,8 +51,16 @@ func (t *Translator) translatePieces(ctx context.Context, title, prev string, te
 	if len(todo) == 0 {
 		return nil
 	}
+	if len(texts) == 1 {
+		return &SegmentError{Index: 0, Text: texts[0], Reason: "no valid translation after retries: " + strings.Join(why, "; ")}
+	}
 	if len(todo) == 1 {
-		return &SegmentError{Index: todo[0], Text: texts[todo[0]], Reason: "no valid translation after retries: " + strings.Join(why, "; ")}
+		// Down to one segment: it gets asks of its own.
+		err := t.translatePieces(ctx, title, prev, pick(texts, todo), func(_ int, s string) { accept(todo[0], s) })
+		if se, ok := err.(*SegmentError); ok {
+			se.Index = todo[0]
+		}
+		return err
 	}
 	// Bisect what is left.
 	t.stats.Retried.Add(1)

@@ -87,7 +87,7 @@ func TestCheckAnswer(t *testing.T) {
 	}{
 		{"all good", `<seg id="1">One.</seg><seg id="2">Two.</seg><seg id="3">Three.</seg>`, nil},
 		{"preamble and think ignored", "<think>hmm 第一</think>Here is the translation:\n<seg id=\"1\">One.</seg>\n<seg id=\"2\">Two.</seg>\n<seg id=\"3\">Three.</seg>\nHope this helps!", nil},
-		{"missing", `<seg id="1">One.</seg><seg id="3">Three.</seg>`, []int{1}},
+		{"missing: its predecessor may have absorbed it", `<seg id="1">One.</seg><seg id="3">Three.</seg>`, []int{0, 1}},
 		{"duplicate", `<seg id="1">One.</seg><seg id="2">Two.</seg><seg id="2">Two again.</seg><seg id="3">Three.</seg>`, []int{1}},
 		{"empty", `<seg id="1">One.</seg><seg id="2">  </seg><seg id="3">Three.</seg>`, []int{1}},
 		{"still chinese", `<seg id="1">One.</seg><seg id="2">第二段。</seg><seg id="3">Three.</seg>`, []int{1}},
@@ -208,7 +208,8 @@ func TestTranslateReasksOnlyBadIDs(t *testing.T) {
 	if c.count() != 2 {
 		t.Fatalf("requests = %d, want 2", c.count())
 	}
-	if got := strings.Count(c.reqs[1].Messages[1].Content, "<seg "); got != 1 || !strings.Contains(c.reqs[1].Messages[1].Content, "二。") {
+	// Segment 2 and segment 1 (which may have absorbed it), not segment 3.
+	if got := strings.Count(c.reqs[1].Messages[1].Content, "<seg "); got != 2 || !strings.Contains(c.reqs[1].Messages[1].Content, "二。") || strings.Contains(c.reqs[1].Messages[1].Content, "三。") {
 		t.Errorf("re-ask sent %d segments: %q", got, c.reqs[1].Messages[1].Content)
 	}
 	if out.Texts[1] != english("二。") {
