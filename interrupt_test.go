@@ -1,0 +1,241 @@
+package main_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xlate/xlate/internal/fakeopenai"
+)
+
+// requestedWork returns the segment texts of the server's translation
+// requests and the user messages of its summary requests; with completed,
+// only those whose answer was written to the end.
+func requestedWork(srv *fakeopenai.Server, completed bool) (segs, sums map[string]bool) {
+	segs, sums = map[string]bool{}, map[string]bool{}
+	for _, r := range srv.Requests() {
+		if completed && !r.Completed {
+			continue
+		}
+		switch r.Kind {
+		case fakeopenai.KindTranslate:
+			for _, s := range fakeopenai.ParseSegments(r.User()) {
+				segs[s.Text] = true
+			}
+		case fakeopenai.KindSummary:
+			sums[r.User()] = true
+		}
+	}
+	return segs, sums
+}
+
+// startXlate starts the binary and returns a func that waits for it.
+func startXlate(t *testing.T, environ []string, args ...string) (*exec.Cmd, func() result) {
+	t.Helper()
+	cmd := exec.Command(xlateBin, args...)
+	cmd.Env = environ
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	return cmd, func() result {
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("xlate did not stop; stderr:\n%s", errb.String())
+		}
+		return result{out.String(), errb.String(), cmd.ProcessState.ExitCode()}
+	}
+}
+
+// waitFor polls cond until it holds or a minute passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestInterruptThenResume(t *testing.T) {
+	args := []string{"--concurrency", "2", "--chunk-tokens", "300", "-q"}
+
+	// The uninterrupted run, for reference.
+	ref := fakeopenai.New(t, fakeopenai.Options{})
+	want := filepath.Join(t.TempDir(), "want")
+	if r := runXlate(t, env(t, ref, t.TempDir()), nil, append(args, "-o", want, faultDir(t))...); r.code != 0 {
+		t.Fatalf("reference run: exit %d: %s", r.code, r.stderr)
+	}
+	wantOut := readOutputs(t, want)
+	allSegs, allSums := requestedWork(ref, false)
+
+	// Run 1: the first requests are answered, the rest hang until xlate
+	// gives up on them; Ctrl-C arrives while two hang.
+	const answered = 8
+	srv := fakeopenai.New(t, fakeopenai.Options{Fault: func(n int, _ *fakeopenai.Recorded) fakeopenai.Fault {
+		if n > answered {
+			return fakeopenai.Fault{Delay: time.Hour}
+		}
+		return fakeopenai.Fault{}
+	}})
+	cacheDir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	cmd, wait := startXlate(t, env(t, srv, cacheDir), append(args, "-o", out, faultDir(t))...)
+	waitFor(t, "two hanging requests", func() bool { return srv.Count() >= answered+2 })
+	time.Sleep(300 * time.Millisecond) // let xlate take in the answers it has
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	r := wait()
+	if r.code != 130 || !strings.Contains(r.stderr, "interrupted") {
+		t.Fatalf("interrupted run: exit %d, want 130; stderr:\n%s", r.code, r.stderr)
+	}
+	// Only complete outputs, no temp files.
+	got := readOutputs(t, out)
+	for name, body := range got {
+		if body != wantOut[name] {
+			t.Errorf("interrupted run left %s, which is not the complete output", name)
+		}
+	}
+	if len(got) == len(wantOut) {
+		t.Fatalf("the run was not interrupted before the end: %d outputs", len(got))
+	}
+	doneSegs, doneSums := requestedWork(srv, true)
+	if len(doneSegs) == 0 {
+		t.Fatal("no request was answered before the interrupt")
+	}
+
+	// Run 2: the same command asks only for what is missing.
+	resume := fakeopenai.New(t, fakeopenai.Options{})
+	r = runXlate(t, env(t, resume, cacheDir), nil, append(args, "-o", out, faultDir(t))...)
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", r.code, r.stderr)
+	}
+	againSegs, againSums := requestedWork(resume, false)
+	for s := range againSegs {
+		if doneSegs[s] {
+			t.Errorf("resumed run asked again for a segment answered before the interrupt: %.40q", s)
+		}
+	}
+	for s := range againSums {
+		if doneSums[s] {
+			t.Errorf("resumed run asked again for a summary answered before the interrupt")
+		}
+	}
+	for s := range allSegs {
+		if !doneSegs[s] && !againSegs[s] {
+			t.Errorf("segment never requested: %.40q", s)
+		}
+	}
+	for s := range allSums {
+		if !doneSums[s] && !againSums[s] {
+			t.Errorf("summary never requested")
+		}
+	}
+	if len(againSegs) >= len(allSegs) {
+		t.Errorf("resumed run asked for %d segments, the whole job is %d", len(againSegs), len(allSegs))
+	}
+	final := readOutputs(t, out)
+	if len(final) != len(wantOut) {
+		t.Errorf("%d outputs after resuming, want %d", len(final), len(wantOut))
+	}
+	for name, w := range wantOut {
+		if final[name] != w {
+			t.Errorf("%s after resuming differs from the uninterrupted run's", name)
+		}
+	}
+	t.Logf("reference %d segments; answered before Ctrl-C %d; resumed run asked %d", len(allSegs), len(doneSegs), len(againSegs))
+}
+
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Delay: time.Hour})})
+	out := filepath.Join(t.TempDir(), "out.md")
+	cmd, wait := startXlate(t, env(t, srv, t.TempDir()), "-o", out, filepath.Join("testdata", "corpus", "plain-seed-cnbeta.txt"))
+	waitFor(t, "a hanging request", func() bool { return srv.Count() >= 1 })
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := wait()
+	if r.code != 130 {
+		t.Errorf("exit %d, want 130: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("an output was written for an interrupted file: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 0 {
+		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+func TestKill9LeavesCompleteOrNoOutputs(t *testing.T) {
+	args := []string{"--concurrency", "2", "--chunk-tokens", "300", "-q"}
+	ref := fakeopenai.New(t, fakeopenai.Options{})
+	want := filepath.Join(t.TempDir(), "want")
+	if r := runXlate(t, env(t, ref, t.TempDir()), nil, append(args, "-o", want, faultDir(t))...); r.code != 0 {
+		t.Fatalf("reference run: exit %d: %s", r.code, r.stderr)
+	}
+	wantOut := readOutputs(t, want)
+
+	// Slow answers; kill -9 once some files are written.
+	srv := fakeopenai.New(t, fakeopenai.Options{TTFT: 20 * time.Millisecond, TokensPerSecond: 20000})
+	cacheDir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	cmd, wait := startXlate(t, env(t, srv, cacheDir), append(args, "-o", out, faultDir(t))...)
+	waitFor(t, "a written output", func() bool {
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), ".") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	wait()
+	for name, body := range readOutputs(t, out) {
+		if !strings.HasPrefix(name, ".") && body != wantOut[name] {
+			t.Errorf("after kill -9, %s is not a complete output", name)
+		}
+	}
+
+	// Tear some cache entries as a crash mid-write could: truncate every
+	// third one. They must be ignored, not served.
+	n := 0
+	_ = filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if n++; n%3 == 0 {
+				fi, _ := d.Info()
+				_ = os.Truncate(p, fi.Size()/2)
+			}
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Fatal("nothing was cached before the kill")
+	}
+	resume := fakeopenai.New(t, fakeopenai.Options{})
+	if r := runXlate(t, env(t, resume, cacheDir), nil, append(args, "-o", out, faultDir(t))...); r.code != 0 {
+		t.Fatalf("re-run: exit %d: %s", r.code, r.stderr)
+	}
+	final := readOutputs(t, out)
+	for name, w := range wantOut {
+		if final[name] != w {
+			t.Errorf("%s after the re-run differs from the reference: a torn cache entry was served?", name)
+		}
+	}
+	if resume.Count() == 0 {
+		t.Error("the re-run made no request although entries were torn")
+	}
+}
