@@ -239,3 +239,30 @@ func TestKill9LeavesCompleteOrNoOutputs(t *testing.T) {
 		t.Error("the re-run made no request although entries were torn")
 	}
 }
+
+func TestTwoProcessesShareOneCache(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{TTFT: 5 * time.Millisecond})
+	cacheDir := t.TempDir()
+	outs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
+	var waits []func() result
+	for _, out := range outs {
+		_, wait := startXlate(t, env(t, srv, cacheDir), "--chunk-tokens", "300", "-q", "-o", out, faultDir(t))
+		waits = append(waits, wait)
+	}
+	for i, wait := range waits {
+		if r := wait(); r.code != 0 {
+			t.Fatalf("process %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	a, b := readOutputs(t, outs[0]), readOutputs(t, outs[1])
+	for name, body := range a {
+		if b[name] != body {
+			t.Errorf("%s differs between the two processes", name)
+		}
+	}
+	// The shared cache is sound: a third run is served entirely from it.
+	srv.Reset()
+	if r := runXlate(t, env(t, srv, cacheDir), nil, "-q", "--chunk-tokens", "300", "-o", filepath.Join(t.TempDir(), "c"), faultDir(t)); r.code != 0 || srv.Count() != 0 {
+		t.Errorf("third run: exit %d, %d requests; want 0", r.code, srv.Count())
+	}
+}
