@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -368,7 +369,9 @@ func TestFaultPersistentSegmentFailsItsFileOnly(t *testing.T) {
 			t.Errorf("no error line names %s, paragraph 10:\n%s", f, r.stderr)
 		}
 	}
-	if want := fmt.Sprintf("%d done (0 from cache), %d failed", len(faultFiles)-len(failing), len(failing)); !strings.Contains(lines[len(lines)-1], want) {
+	// (Files that repeat another's text may come from the cache that one
+	// filled: the corpus has two copies of the DockerHub article.)
+	if want := regexp.MustCompile(fmt.Sprintf(`%d done \(\d from cache\), %d failed`, len(faultFiles)-len(failing), len(failing))); !want.MatchString(lines[len(lines)-1]) {
 		t.Errorf("summary is not %q:\n%s", want, r.stderr)
 	}
 	got := readOutputs(t, out)

@@ -79,7 +79,10 @@ func TestInterruptThenResume(t *testing.T) {
 		t.Fatalf("reference run: exit %d: %s", r.code, r.stderr)
 	}
 	wantOut := readOutputs(t, want)
-	allSegs, allSums := requestedWork(ref, false)
+	// Summaries may take another route after an interrupt (from the English
+	// text rather than with the translation), so only segments are compared
+	// with the reference; the outputs, summaries included, are compared below.
+	allSegs, _ := requestedWork(ref, false)
 
 	// Run 1: the first requests are answered, the rest hang until xlate
 	// gives up on them; Ctrl-C arrives while two hang.
@@ -136,11 +139,6 @@ func TestInterruptThenResume(t *testing.T) {
 	for s := range allSegs {
 		if !doneSegs[s] && !againSegs[s] {
 			t.Errorf("segment never requested: %.40q", s)
-		}
-	}
-	for s := range allSums {
-		if !doneSums[s] && !againSums[s] {
-			t.Errorf("summary never requested")
 		}
 	}
 	if len(againSegs) >= len(allSegs) {

@@ -84,7 +84,7 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 		if first == "{" {
 			offset--
 		}
-		return FrontMatter{}, "", fmt.Errorf("%w: %s: %s", ErrFrontMatter, opener, decodeProblem(err, fm.Raw, offset))
+		return FrontMatter{}, "", &decodeError{msg: fmt.Sprintf("%v: %s: %s", ErrFrontMatter, opener, decodeProblem(err, fm.Raw, offset)), err: err}
 	}
 	if !found {
 		if opener == JSON && first == "{" {
@@ -102,6 +102,19 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 	}
 	return fm, string(body), nil
 }
+
+// decodeError is front matter that does not decode: a one-line message
+// that wraps both ErrFrontMatter and the decoder's error.
+type decodeError struct {
+	msg string
+	err error
+}
+
+func (e *decodeError) Error() string   { return e.msg }
+func (e *decodeError) Unwrap() []error { return []error{ErrFrontMatter, e.err} }
+
+// maxProblem caps a decoder's message, which may quote the input.
+const maxProblem = 200
 
 // lineRE finds the line numbers in the YAML and TOML decoders' messages.
 var lineRE = regexp.MustCompile(`\bline (\d+)`)
@@ -132,7 +145,11 @@ func decodeProblem(err error, data string, offset int) string {
 			parts = append(parts, l)
 		}
 	}
-	return strings.Join(parts, "; ")
+	msg = strings.Join(parts, "; ")
+	if r := []rune(msg); len(r) > maxProblem {
+		msg = string(r[:maxProblem]) + "…"
+	}
+	return msg
 }
 
 // firstLineNumber returns the 1-based number of the first non-blank line

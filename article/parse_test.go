@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
@@ -228,6 +229,14 @@ func TestFrontMatterErrors(t *testing.T) {
 				t.Errorf("err = %v\nwant %s, wrapping ErrFrontMatter", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestFrontMatterErrorIsShort(t *testing.T) {
+	key := strings.Repeat("k", 500)
+	_, err := Parse([]byte("+++\n"+key+" = 1\n"+key+" = = 1\n+++\n"), ".md")
+	if err == nil || !errors.Is(err, ErrFrontMatter) || utf8.RuneCountInString(err.Error()) > 250 || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %q (%d runes), want one short line wrapping ErrFrontMatter", err, utf8.RuneCountInString(fmt.Sprint(err)))
 	}
 }
 

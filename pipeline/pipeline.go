@@ -14,8 +14,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/render"
 	"github.com/xlate/xlate/summarize"
@@ -54,24 +52,33 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 		texts[i] = s.Text
 	}
 
-	// Translation and summary are independent: run them side by side.
+	// The summary comes, cheapest first, from the cache, from the
+	// translation request itself (a one-request article), from the notes
+	// the model wrote on each chunk, or from the English translation.
 	var (
-		tr  translate.Output
-		sum summarize.Summary
+		sum     summarize.Summary
+		haveSum bool
 	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		tr, err = p.Translator.Translate(gctx, translate.Input{Title: a.Title, Texts: texts})
-		return err
-	})
-	if p.Summarizer != nil && len(texts) > 0 {
-		g.Go(func() (err error) {
-			sum, err = p.Summarizer.Summarize(gctx, a.Title, texts)
-			return err
-		})
+	wantSum := p.Summarizer != nil && len(texts) > 0
+	if wantSum {
+		var release func()
+		sum, haveSum, release, err = p.Summarizer.Claim(ctx, a.Title, texts)
+		if err != nil {
+			return Result{}, err
+		}
+		if release != nil {
+			defer release()
+		}
 	}
-	if err := g.Wait(); err != nil {
+	tr, err := p.Translator.Translate(ctx, translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum})
+	if err != nil {
 		return Result{}, err
+	}
+	if wantSum && !haveSum {
+		if sum, err = p.summary(ctx, tr); err != nil {
+			return Result{}, err
+		}
+		p.Summarizer.Remember(a.Title, texts, sum)
 	}
 
 	var buf bytes.Buffer
@@ -88,6 +95,19 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
 	return Result{Markdown: buf.Bytes(), Cached: cached}, nil
+}
+
+// summary makes the summary of a translated article.
+func (p *Pipeline) summary(ctx context.Context, tr translate.Output) (summarize.Summary, error) {
+	if tr.Summary != "" {
+		if sum, err := summarize.Parse(tr.Summary); err == nil {
+			return sum, nil
+		}
+	}
+	if tr.Notes != nil {
+		return p.Summarizer.FromNotes(ctx, tr.Title, tr.Notes)
+	}
+	return p.Summarizer.Summarize(ctx, tr.Title, tr.Texts)
 }
 
 // deriveTitle gives an untitled article (plain text, bare HTML; the parser

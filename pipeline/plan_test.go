@@ -130,3 +130,52 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("leftover temp files: %v", entries)
 	}
 }
+
+func TestPlanSymlinkProblems(t *testing.T) {
+	root := tree(t, "in/a.md")
+	for link, target := range map[string]string{"in/gone.md": "nowhere.md", "in/self.md": "self.md"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Skip("symlinks not supported:", err)
+		}
+	}
+	t.Chdir(root)
+	jobs, skipped, err := Plan([]string{"in"}, "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := jobsString(jobs); got != filepath.FromSlash("in/a.md>out/a.md(.md)") {
+		t.Errorf("jobs = %s", got)
+	}
+	var msgs []string
+	for _, e := range skipped {
+		msgs = append(msgs, e.Error())
+	}
+	sort.Strings(msgs)
+	want := []string{
+		filepath.FromSlash("in/gone.md") + ": broken symbolic link to nowhere.md: no such file or directory",
+		filepath.FromSlash("in/self.md") + ": symbolic link loop: too many levels of symbolic links",
+	}
+	if strings.Join(msgs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("skipped:\n%s\nwant:\n%s", strings.Join(msgs, "\n"), strings.Join(want, "\n"))
+	}
+
+	// The same for a single input, which is a run error.
+	if _, _, err := Plan([]string{"in/gone.md"}, ""); err == nil || err.Error() != want[0] {
+		t.Errorf("single broken link: err = %v", err)
+	}
+}
+
+func TestPlanSkipsOutputUnderAnotherName(t *testing.T) {
+	root := tree(t, "in/a.md", "in/out/a.md")
+	if err := os.Symlink(filepath.Join("in", "out"), filepath.Join(root, "alias")); err != nil {
+		t.Skip("symlinks not supported:", err)
+	}
+	t.Chdir(root)
+	jobs, skipped, err := Plan([]string{"in"}, "alias")
+	if err != nil || len(skipped) > 0 {
+		t.Fatal(err, skipped)
+	}
+	if got := jobsString(jobs); got != filepath.FromSlash("in/a.md>alias/a.md(.md)") {
+		t.Errorf("jobs = %s: the output directory must not be read back", got)
+	}
+}

@@ -3,7 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xlate/xlate/internal/fakeopenai"
@@ -85,5 +88,58 @@ func TestMainInterruptedExits130(t *testing.T) {
 	code := Main(ctx, nil, Streams{In: strings.NewReader("你好。"), Out: &out, Err: &errb})
 	if code != ExitInterrupted || out.Len() != 0 {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 130 and no output", code, out.String(), errb.String())
+	}
+}
+
+// TestMainDirectoryConcurrently runs the whole concurrent pipeline in
+// process, so that go test -race sees it (the end-to-end tests run a binary
+// built without the race detector): several files at once, many chunks each,
+// transient faults and retries.
+func TestMainDirectoryConcurrently(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := fakeopenai.New(t, fakeopenai.Options{Fault: func(n int, req *fakeopenai.Recorded) fakeopenai.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if seen[req.User()] {
+			return fakeopenai.Fault{}
+		}
+		seen[req.User()] = true
+		switch n % 4 {
+		case 0:
+			return fakeopenai.Fault{DropSegment: "2"}
+		case 1:
+			return fakeopenai.ServerError(503)
+		}
+		return fakeopenai.Fault{}
+	}})
+	t.Setenv("OPENAI_BASE_URL", srv.URL())
+	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
+	in := t.TempDir()
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "corpus", "*.md"))
+	if len(files) < 10 {
+		t.Fatalf("corpus: %d files", len(files))
+	}
+	for _, f := range files[:10] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(in, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"--concurrency", "4", "--chunk-tokens", "300", "--retry-backoff", "1ms", "-q", "-o", out, in},
+		Streams{In: strings.NewReader(""), Out: &stdout, Err: &stderr})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 10 {
+		t.Errorf("%d outputs, want 10", len(entries))
+	}
+	if srv.MaxInFlight() > 4 {
+		t.Errorf("%d requests in flight, --concurrency 4", srv.MaxInFlight())
 	}
 }
