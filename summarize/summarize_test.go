@@ -129,3 +129,36 @@ func TestSummarizeRetriesBadFormat(t *testing.T) {
 		t.Errorf("err %v after %d requests, want an error after %d", err, len(s.users), maxAsks)
 	}
 }
+
+func TestClaimWaitsForTheMaker(t *testing.T) {
+	store, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(&stub{reply: func(string) string { return fixed }}, store, chunk.Default(), Options{})
+	texts := []string{"一。"}
+	_, ok, release, err := s.Claim(context.Background(), "题", texts)
+	if ok || release == nil || err != nil {
+		t.Fatalf("first claim: ok %v, release %v, err %v", ok, release != nil, err)
+	}
+	got := make(chan Summary)
+	go func() {
+		sum, ok, rel, err := s.Claim(context.Background(), "题", texts)
+		if !ok || rel != nil || err != nil {
+			t.Errorf("second claim: ok %v, release %v, err %v", ok, rel != nil, err)
+		}
+		got <- sum
+	}()
+	sum, _ := Parse(fixed)
+	s.Remember("题", texts, sum)
+	release()
+	if g := <-got; g.TLDR != sum.TLDR {
+		t.Errorf("waiter got %q", g.TLDR)
+	}
+	// A maker that gives up lets the next caller make it.
+	_, _, release, _ = s.Claim(context.Background(), "别的", texts)
+	release()
+	if _, ok, rel, _ := s.Claim(context.Background(), "别的", texts); ok || rel == nil {
+		t.Error("after a failed maker, the next caller should make the summary")
+	}
+}

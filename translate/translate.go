@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,16 @@ type Translator struct {
 	counter chunk.Counter
 	opts    Options
 	stats   Stats
+
+	mu      sync.Mutex
+	flights map[string]*flight // cache key -> a translation in progress
+}
+
+// flight is one segment being translated by one Translate call, which other
+// calls needing the same text wait for instead of asking again.
+type flight struct {
+	done chan struct{}
+	text string // the translation, "" if the owner failed
 }
 
 // Stats counts a Translator's work.
@@ -58,6 +69,7 @@ type Stats struct {
 	Sent     atomic.Int64 // segments sent to the model (counting re-asks)
 	Requests atomic.Int64 // translation requests made
 	Retried  atomic.Int64 // re-asks and bisections after a bad answer
+	Shared   atomic.Int64 // waited for another file's request for the same text
 }
 
 // New returns a Translator.
@@ -71,7 +83,7 @@ func New(client llm.Client, store cache.Store, counter chunk.Counter, opts Optio
 	if store == nil {
 		store = cache.Nop{}
 	}
-	return &Translator{client: client, store: store, counter: counter, opts: opts}
+	return &Translator{client: client, store: store, counter: counter, opts: opts, flights: map[string]*flight{}}
 }
 
 // Stats returns the translator's counters.
@@ -95,15 +107,28 @@ func (e *SegmentError) Error() string {
 type Input struct {
 	Title string   // the original title, translated too; may be empty
 	Texts []string // the segments, in document order
+	// Brief asks the model for the article's summary in the same request
+	// when the whole article goes in one request, or for a short note per
+	// chunk when it takes several, so that the summary costs no second
+	// reading of the article. It is asked only when the model sees (nearly)
+	// all of the article: not when some segments come from the cache.
+	Brief bool
 }
 
 // Output holds translations aligned with Input.
 type Output struct {
 	Title string
 	Texts []string
-	// Requested counts the segments that had to be sent to the model (the
-	// rest came from the cache or needed no translation).
+	// Requested counts the segments that had to be sent to the model, by
+	// this call or by another one translating the same text at the same
+	// time (the rest came from the cache or needed no translation).
 	Requested int
+	// Summary is the summary block of a one-request article (for
+	// summarize.Parse), when Brief was set and the model gave one.
+	Summary string
+	// Notes are the chunk notes of a longer article, in order, when Brief
+	// was set and every chunk's answer had one; otherwise nil.
+	Notes []string
 }
 
 // key is the cache key of one segment's translation.
@@ -113,14 +138,23 @@ func (t *Translator) key(text string) string {
 
 // Translate translates every text of in. It returns an error if any text
 // could not be translated; translations already made are cached either way.
+//
+// A text that another Translate call of this Translator is already
+// translating (the same boilerplate paragraph in two files at once) is not
+// asked for again: this call waits for that one's answer.
 func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	// Index 0 is the title; texts follow. Identical texts are requested once.
 	all := append([]string{in.Title}, in.Texts...)
 	out := make([]string, len(all))
-	var items []chunk.Item
-	first := map[string]int{}  // text -> index of its first occurrence among misses
-	var dups [][2]int          // (copy, original)
-	urls := map[int][]string{} // item ID -> the URLs masked in its text
+	var (
+		items   []chunk.Item
+		first   = map[string]int{}     // text -> index of its first occurrence among misses
+		dups    [][2]int               // (copy, original)
+		urls    = map[int][]string{}   // item ID -> the URLs masked in its text
+		owned   = map[int]*flight{}    // item ID -> the flight this call owns
+		waiting = map[int]*flight{}    // index -> another call's flight
+		keys    = map[*flight]string{} // owned flight -> its key
+	)
 	for i, s := range all {
 		if i == 0 && s == "" {
 			continue
@@ -131,7 +165,8 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 			out[i] = s
 			continue
 		}
-		if v, ok := t.store.Get(t.key(s)); ok {
+		key := t.key(s)
+		if v, ok := t.store.Get(key); ok {
 			t.stats.Cached.Add(1)
 			out[i] = string(v)
 			continue
@@ -141,31 +176,136 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 			continue
 		}
 		first[s] = i
+		t.mu.Lock()
+		f, busy := t.flights[key]
+		if !busy {
+			f = &flight{done: make(chan struct{})}
+			t.flights[key] = f
+			owned[i], keys[f] = f, key
+		}
+		t.mu.Unlock()
+		if busy {
+			waiting[i] = f
+			continue
+		}
 		masked, u := mask(s)
 		urls[i] = u
 		items = append(items, chunk.Item{ID: i, Text: masked})
 	}
+	// Settle this call's flights (also on error) before waiting for any
+	// other call's, so that two calls waiting for each other cannot block.
+	settled := false
+	settle := func() {
+		if settled {
+			return
+		}
+		settled = true
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for id, f := range owned {
+			f.text = out[id]
+			delete(t.flights, keys[f])
+			close(f.done)
+		}
+	}
+	defer settle()
+
+	res := Output{Requested: len(items) + len(waiting)}
 	if len(items) > 0 {
-		if err := t.translateItems(ctx, in.Title, all, items, urls, out); err != nil {
+		brief := in.Brief && sentShare(all, items) >= minBriefShare
+		err := t.translateItems(ctx, in.Title, all, items, urls, out, brief, &res)
+		settle()
+		if err != nil {
 			return Output{}, err
 		}
-		// Never a silent gap: every item sent has its translation.
-		for _, it := range items {
-			if out[it.ID] == "" {
-				return Output{}, &SegmentError{Index: it.ID - 1, Text: all[it.ID], Reason: "no translation came back"}
-			}
+	}
+	settle()
+	if err := t.await(ctx, in.Title, all, waiting, out); err != nil {
+		return Output{}, err
+	}
+	// Never a silent gap: every text that needs one has its translation.
+	for i, s := range all {
+		if out[i] == "" && s != "" && !isDup(dups, i) {
+			return Output{}, &SegmentError{Index: i - 1, Text: s, Reason: "no translation came back"}
 		}
 	}
 	for _, d := range dups {
 		out[d[0]] = out[d[1]]
 	}
-	return Output{Title: out[0], Texts: out[1:], Requested: len(items)}, nil
+	res.Title, res.Texts = out[0], out[1:]
+	return res, nil
+}
+
+func isDup(dups [][2]int, i int) bool {
+	for _, d := range dups {
+		if d[0] == i {
+			return true
+		}
+	}
+	return false
+}
+
+// await fills out with the answers of other calls' flights. A text whose
+// owner failed is translated here after all.
+func (t *Translator) await(ctx context.Context, title string, all []string, waiting map[int]*flight, out []string) error {
+	var again []chunk.Item
+	urls := map[int][]string{}
+	for i, f := range waiting {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return fmt.Errorf("translate: %w", ctx.Err())
+		}
+		if f.text != "" {
+			t.stats.Shared.Add(1)
+			out[i] = f.text
+			continue
+		}
+		masked, u := mask(all[i])
+		urls[i] = u
+		again = append(again, chunk.Item{ID: i, Text: masked})
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	slices.SortFunc(again, func(a, b chunk.Item) int { return a.ID - b.ID })
+	return t.translateItems(ctx, title, all, again, urls, out, false, &Output{})
+}
+
+// minBriefShare is the least share of an article's text that must go to the
+// model for it to write the summary (or notes) too: paragraphs served from
+// the cache are mostly boilerplate repeated across articles, which a summary
+// can miss.
+const minBriefShare = 0.7
+
+// sentShare is the share (in bytes) of the article's text that goes to the
+// model in items.
+func sentShare(all []string, items []chunk.Item) float64 {
+	var sent, total int
+	for _, it := range items {
+		sent += len(all[it.ID])
+	}
+	for _, s := range all {
+		total += len(s)
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(sent) / float64(total)
 }
 
 // translateItems translates items into out[item.ID], chunk by chunk in
 // parallel, puts their URLs back and caches each finished item.
-func (t *Translator) translateItems(ctx context.Context, title string, all []string, items []chunk.Item, urls map[int][]string, out []string) error {
+func (t *Translator) translateItems(ctx context.Context, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output) error {
 	chunks := chunk.Split(items, t.opts.Budget, t.counter)
+	kind := briefNone
+	switch {
+	case brief && len(chunks) == 1:
+		kind = briefSummary
+	case brief:
+		kind = briefNote
+	}
+	notes := make([]string, len(chunks))
 
 	var mu sync.Mutex
 	parts := map[int][]string{} // item ID -> translated pieces
@@ -190,13 +330,14 @@ func (t *Translator) translateItems(ctx context.Context, title string, all []str
 	// A failing chunk does not cancel the others: their work lands in the
 	// cache, so a re-run asks only for what failed.
 	var g errgroup.Group
-	for _, c := range chunks {
+	for ci, c := range chunks {
 		g.Go(func() error {
 			texts := make([]string, len(c.Pieces))
 			for i, p := range c.Pieces {
 				texts[i] = p.Text
 			}
-			err := t.translatePieces(ctx, title, previous(all, c.Pieces[0]), texts, func(i int, s string) { accept(c.Pieces[i], s) })
+			j := job{title: title, prev: previous(all, c.Pieces[0]), brief: kind, gotBrief: func(s string) { notes[ci] = s }}
+			err := t.translatePieces(ctx, j, texts, func(i int, s string) { accept(c.Pieces[i], s) })
 			var se *SegmentError
 			if errors.As(err, &se) {
 				p := c.Pieces[se.Index]
@@ -205,7 +346,21 @@ func (t *Translator) translateItems(ctx context.Context, title string, all []str
 			return err
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	switch kind {
+	case briefSummary:
+		res.Summary = notes[0]
+	case briefNote:
+		res.Notes = notes
+		for _, n := range notes {
+			if n == "" {
+				res.Notes = nil
+			}
+		}
+	}
+	return nil
 }
 
 func done(parts []string) bool {
@@ -232,7 +387,7 @@ func (t *Translator) join(parts []string) string {
 // chunks.
 func previous(all []string, p chunk.Piece) string {
 	if p.ID > 1 {
-		return tail(all[p.ID-1], 160)
+		return tail(all[p.ID-1], 80)
 	}
 	return ""
 }

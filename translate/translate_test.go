@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
@@ -320,5 +321,61 @@ func TestTranslateSendsContextAndInstructions(t *testing.T) {
 	}
 	if strings.Contains(last.Messages[0].Content, "忽略") {
 		t.Error("article text leaked into the system message")
+	}
+}
+
+// gatedClient holds every request until release is closed.
+type gatedClient struct {
+	stubClient
+	release chan struct{}
+}
+
+func (c *gatedClient) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	<-c.release
+	return c.stubClient.Complete(ctx, req)
+}
+
+func TestTranslateSharesTextsInFlight(t *testing.T) {
+	c := &gatedClient{stubClient: stubClient{answer: good}, release: make(chan struct{})}
+	tr := newTestTranslator(t, c, cache.Nop{}, 1500)
+	boiler := "点击上方蓝字关注我们。"
+	var wg sync.WaitGroup
+	outs := make([]Output, 2)
+	errs := make([]error, 2)
+	start := func(i int, texts ...string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = tr.Translate(context.Background(), Input{Texts: texts})
+		}()
+	}
+	start(0, boiler, "第一篇。")
+	// Wait until the first call owns the boilerplate paragraph.
+	for {
+		tr.mu.Lock()
+		n := len(tr.flights)
+		tr.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start(1, boiler, "第二篇。")
+	for tr.Stats().Segments.Load() < 4 {
+		time.Sleep(time.Millisecond)
+	}
+	close(c.release)
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil || outs[i].Texts[0] != english(boiler) {
+			t.Fatalf("call %d: %v, %q", i, errs[i], outs[i].Texts)
+		}
+	}
+	sent := 0
+	for _, r := range c.reqs {
+		sent += strings.Count(r.Messages[1].Content, "\">点击上方") // as a segment, not as context
+	}
+	if sent != 1 || tr.Stats().Shared.Load() != 1 {
+		t.Errorf("boilerplate sent %d times (shared %d), want once", sent, tr.Stats().Shared.Load())
 	}
 }

@@ -22,7 +22,7 @@ const (
 
 var (
 	segRE     = regexp.MustCompile(`(?s)<seg id="([^"<>]{1,32})">(.*?)</seg>`)
-	articleRE = regexp.MustCompile(`(?s)<(article|summaries)\b[^>]*>(.*?)</(?:article|summaries)>`)
+	articleRE = regexp.MustCompile(`(?s)<(article|summaries|notes)\b[^>]*>(.*?)</(?:article|summaries|notes)>`)
 	tagRE     = regexp.MustCompile(`<[^>]*>`)
 )
 
@@ -65,6 +65,25 @@ func classify(user string) string {
 	default:
 		return KindOther
 	}
+}
+
+// Brief is what the fake model adds to a translation answer when the
+// request's system message asks for it: a "<summary>" of the whole text
+// (as [Summarize] would write it for the segments), or a "<note>" on the
+// chunk (the [Translate] of its first segment's first 30 runes). It returns
+// "" when neither is asked.
+func Brief(system, user string) string {
+	segs := ParseSegments(user)
+	if len(segs) == 0 {
+		return ""
+	}
+	switch {
+	case strings.Contains(system, "<summary>"):
+		return "\n<summary>" + Summarize(user) + "</summary>"
+	case strings.Contains(system, "<note>"):
+		return "\n<note>" + sentence(segs[0].Text, 30) + "</note>"
+	}
+	return ""
 }
 
 // TranslateSegments is the fake model's answer to a translation request
@@ -248,45 +267,32 @@ func lastRune(s string) rune {
 }
 
 // Summarize is the fake model's answer to a summary request whose user
-// message is user (holding <article>…</article> or <summaries>…</summaries>;
-// without either tag the whole message is summarized):
+// message is user. It depends only on the article's title (the message's
+// "Title: " line), so that every route to a summary (with the translation,
+// from chunk notes, from the English text, map-reduce) gives the same one,
+// and outputs can be compared across runs:
 //
-//	TL;DR: <Translate of the first 30 runes of the text, as one sentence>
-//	- <point 1>
-//	- <point 2>
-//	- <point 3>
+//	TL;DR: <Translate of the title's first 60 runes, as one sentence>
+//	- First point on <the same>
+//	- Second point on <the same>
+//	- Third point on <the same>
 //
-// Point i is the translation of the first 24 runes of the text's i-th
-// non-empty line (cycling when there are fewer than three lines). HTML tags
-// and leading markdown markers are removed first.
+// Without a title line it summarises "an untitled article".
+// (ToUpper of the first byte is enough: subject is ASCII after Translate.)
 func Summarize(user string) string {
-	text := user
-	if m := articleRE.FindStringSubmatch(user); m != nil {
-		text = m[2]
+	subject := "an untitled article"
+	if m := titleRE.FindStringSubmatch(user); m != nil {
+		subject = strings.TrimSuffix(sentence(m[1], 60), ".")
 	}
-	text = tagRE.ReplaceAllString(text, " ")
-	var lines []string
-	for l := range strings.Lines(text) {
-		l = strings.TrimLeft(strings.TrimSpace(l), "#>*-+ \t")
-		l = strings.TrimSpace(l)
-		if l != "" {
-			lines = append(lines, l)
-		}
-	}
-	flat := strings.Join(strings.Fields(strings.Join(lines, " ")), " ")
 	var b strings.Builder
-	b.WriteString("TL;DR: ")
-	b.WriteString(sentence(flat, 30))
-	for i := range 3 {
-		b.WriteString("\n- ")
-		if len(lines) == 0 {
-			b.WriteString("The article is empty.")
-			continue
-		}
-		b.WriteString(sentence(lines[i%len(lines)], 24))
+	b.WriteString("TL;DR: " + strings.ToUpper(subject[:1]) + subject[1:] + ".")
+	for _, nth := range []string{"First", "Second", "Third"} {
+		b.WriteString("\n- " + nth + " point on " + subject + ".")
 	}
 	return b.String()
 }
+
+var titleRE = regexp.MustCompile(`(?m)^Title: (.*\S)`)
 
 // sentence translates the first n runes of s into one line ending in a
 // period.

@@ -65,14 +65,19 @@ func TestTranslateCorpus(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
-	in := "Please summarize.\n<article>\n# 标题：马斯克\n\n第一段内容。\n<p>第二段。</p>\n</article>"
-	want := "TL;DR: Poge: riopai pa riolea simo chea. Riolar si.\n- Poge: riopai pa.\n- Riolea simo chea.\n- Riolar si."
+	in := "<article>\nTitle: 马斯克\n\n第一段内容。\n<p>第二段。</p>\n</article>"
+	subject := strings.TrimSuffix(sentence("马斯克", 60), ".")
+	want := "TL;DR: " + subject + ".\n- First point on " + subject + ".\n- Second point on " + subject + ".\n- Third point on " + subject + "."
 	if got := Summarize(in); got != want {
 		t.Errorf("Summarize = %q, want %q", got, want)
 	}
+	// The same title in another route (notes, English text) gives the same.
+	if got := Summarize("<notes>\nTitle: " + Translate("马斯克") + "\n\nA note.\n</notes>"); got != want {
+		t.Errorf("Summarize of notes = %q, want %q", got, want)
+	}
 	got := Summarize("<summaries></summaries>")
-	if !strings.HasPrefix(got, "TL;DR: The article is empty.\n- ") {
-		t.Errorf("empty summary = %q", got)
+	if !strings.HasPrefix(got, "TL;DR: An untitled article.\n- ") {
+		t.Errorf("untitled summary = %q", got)
 	}
 	for _, s := range []string{Summarize(in), got} {
 		lines := strings.Split(s, "\n")
