@@ -28,13 +28,38 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 		return Response{}, errors.New("llm: request has no messages")
 	}
 	creq := c.request(req)
+	est := c.estimate(req)
 	log := c.log.With("purpose", req.Purpose, "model", c.model)
 	for attempt := 0; ; attempt++ {
 		if err := c.acquire(ctx); err != nil {
 			return Response{}, fmt.Errorf("llm: %w", err)
 		}
+		tk, err := c.admit(ctx, est)
+		if err != nil {
+			<-c.sem
+			return Response{}, fmt.Errorf("llm: %w", err)
+		}
 		start := time.Now()
 		resp, hdr, err := c.attempt(ctx, creq)
+		status, h := hdr.get()
+		c.settle(tk, h, err == nil, resp.Usage)
+		if status == http.StatusTooManyRequests {
+			c.limited.Add(1)
+		}
+		var f failure
+		var wait time.Duration
+		if err != nil && ctx.Err() == nil {
+			f = c.classify(err, hdr)
+			wait = f.wait
+			if wait == 0 {
+				wait = rand.N(min(maxBackoff, c.backoff<<attempt) + 1)
+			}
+			if f.retry && status == http.StatusTooManyRequests {
+				// Before the slot is freed, so that no waiting attempt
+				// slips out first.
+				c.throttle(tk, wait)
+			}
+		}
 		<-c.sem
 		if err == nil {
 			c.prompt.Add(int64(resp.Usage.PromptTokens))
@@ -47,7 +72,6 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 		if ctx.Err() != nil {
 			return Response{}, fmt.Errorf("llm: %w", ctx.Err())
 		}
-		f := c.classify(err, hdr)
 		if !f.retry || attempt >= c.retries {
 			c.errs.Add(1)
 			if attempt > 0 {
@@ -55,13 +79,9 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 			}
 			return Response{}, c.redact(fmt.Errorf("llm: %w", f.err))
 		}
-		wait := f.wait
-		if wait == 0 {
-			wait = rand.N(min(maxBackoff, c.backoff<<attempt) + 1)
-		}
 		log.Warn("llm retry", "attempt", attempt+1, "error", c.redact(f.err).Error(), "wait", wait.Round(time.Millisecond))
 		c.retried.Add(1)
-		if err := c.sleep(ctx, wait); err != nil {
+		if err := c.wait(ctx, wait); err != nil {
 			return Response{}, fmt.Errorf("llm: %w", err)
 		}
 	}

@@ -22,8 +22,46 @@
 //   - Cancelling ctx stops everything, waits included; the error then
 //     satisfies errors.Is(err, context.Canceled) (or DeadlineExceeded).
 //
-// One *OpenAI bounds the requests in flight (Config.Concurrency), so share
-// one client per process between translation and summary work.
+// One *OpenAI bounds the requests in flight (Config.Concurrency) and paces
+// them (below), so share one client per process between translation and
+// summary work.
+//
+// # Rate limits
+//
+// Every attempt passes a gate shared by the client's requests, after it
+// got one of the Concurrency slots:
+//
+//   - Token buckets (golang.org/x/time/rate) for requests and tokens. The
+//     client's own, from Config.RPM and Config.TPM, hold one minute's worth
+//     and refill continuously, as OpenAI's limits do. Others are learnt
+//     from the server's headers (below), so a client without RPM and TPM
+//     still paces itself to the provider's limits. An attempt takes 1
+//     request and the request's estimated tokens (see [Request]) times the
+//     ratio of reported to estimated tokens learnt from earlier answers (so
+//     a server that counts differently is still paced right), at most a
+//     whole bucket (a request larger than TPM still goes, on a full
+//     bucket). The usage reported in the answer corrects the estimate: the
+//     excess is taken from the buckets at once (a debt), a shortfall is
+//     credited to the next requests. A failed attempt keeps what it took.
+//   - Server headers, read from every response: x-ratelimit-limit-*,
+//     -remaining-* and -reset-* (requests and tokens; reset is the time
+//     until the server's bucket is full again) define a learnt bucket of
+//     size limit refilled at (limit-remaining)/reset, which is correct
+//     whatever period the provider counts in. No bucket holds more than
+//     the server says remains, so a low remainder slows new attempts to the
+//     server's refill rate. When there is no bucket for a kind (the server
+//     sent remaining and reset but no limit, and the client has none of its
+//     own) and the remainder is under a tenth of the limit, under what this
+//     client has in flight, or zero, new attempts wait until the server has
+//     refilled to that mark (the refill taken as linear), or until reset.
+//   - 429: no attempt of the client starts before the server's wait
+//     (retry-after-ms, Retry-After or x-ratelimit-reset-*, else the
+//     backoff) is over, so in-flight workers do not hammer the server; and
+//     every rate drops to half (AIMD; at most once per round of requests
+//     sent before the previous decrease, never under 1/8), then climbs back
+//     by 1/32 per successful answer.
+//
+// Waits end with ctx. Stats.RateLimited and Stats.Waited report the effect.
 package llm
 
 import (
@@ -77,6 +115,13 @@ type Request struct {
 	Temperature float32
 	// Purpose ("translate", "summary") labels the request in logs.
 	Purpose string
+	// PromptTokens and ExpectedOutputTokens size the request for
+	// Config.TPM; either may be 0. A zero PromptTokens is counted from
+	// Messages (o200k_base, plus OpenAI's per-message overhead); a zero
+	// ExpectedOutputTokens is MaxTokens, or without it as many tokens as the
+	// last user message (a translation's length). Once the server reports
+	// the real usage, the difference is charged or given back.
+	PromptTokens, ExpectedOutputTokens int
 }
 
 // Usage is the token usage the server reported for one answer (zero if it
@@ -124,6 +169,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Logger receives retry warnings and debug lines (nil = discard).
 	Logger *slog.Logger
+	// RPM and TPM limit the requests and the tokens (prompt plus answer) sent
+	// per minute through this client; 0 = no limit of the client's own (the
+	// server's x-ratelimit-* headers and 429s still pace it). See "Rate
+	// limits" in the package documentation.
+	RPM, TPM int
 }
 
 // ErrMissingAPIKey is returned by New for a remote endpoint without a key.
@@ -146,9 +196,14 @@ const (
 
 // Stats counts a client's work. Requests counts HTTP attempts, Retries the
 // attempts that were retries, Errors the Complete calls that failed (other
-// than by cancellation); tokens are as reported by the server.
+// than by cancellation); tokens are as reported by the server. RateLimited
+// counts the 429 answers; Waited is the time requests spent waiting on the
+// rate limits, pauses and retry backoff, summed over requests (two requests
+// waiting one second each add two seconds).
 type Stats struct {
 	Requests, Retries, PromptTokens, CompletionTokens, Errors int64
+	RateLimited                                               int64
+	Waited                                                    time.Duration
 }
 
 // OpenAI is a Client for an OpenAI-compatible endpoint. It is safe for
@@ -166,8 +221,10 @@ type OpenAI struct {
 	log     *slog.Logger
 	backoff time.Duration
 	sleep   func(ctx context.Context, d time.Duration) error // replaced by tests to record waits
+	now     func() time.Time                                 // replaced by tests with a fake clock
+	pace    pacer
 
-	requests, retried, prompt, completion, errs atomic.Int64
+	requests, retried, prompt, completion, errs, limited, waited atomic.Int64
 }
 
 var _ Client = (*OpenAI)(nil)
@@ -236,7 +293,9 @@ func New(cfg Config) (*OpenAI, error) {
 		log:     logger,
 		backoff: baseBackoff,
 		sleep:   sleep,
+		now:     time.Now,
 	}
+	c.pace.init(cfg.RPM, cfg.TPM)
 	if cfg.Backoff > 0 {
 		c.backoff = cfg.Backoff
 	}
@@ -254,6 +313,8 @@ func (c *OpenAI) Stats() Stats {
 		PromptTokens:     c.prompt.Load(),
 		CompletionTokens: c.completion.Load(),
 		Errors:           c.errs.Load(),
+		RateLimited:      c.limited.Load(),
+		Waited:           time.Duration(c.waited.Load()),
 	}
 }
 

@@ -43,17 +43,41 @@ func promptTokens(req Request) int {
 	return n
 }
 
-// waits records the waits between attempts instead of sleeping.
+// waits records the waits between attempts instead of sleeping, and is the
+// client's clock: a wait moves it forward.
 type waits struct {
 	mu sync.Mutex
 	d  []time.Duration
+	t  time.Time
 }
+
+func newWaits() *waits { return &waits{t: time.Now()} }
 
 func (w *waits) sleep(ctx context.Context, d time.Duration) error {
 	w.mu.Lock()
 	w.d = append(w.d, d)
+	w.t = w.t.Add(max(d, 0))
 	w.mu.Unlock()
 	return ctx.Err()
+}
+
+func (w *waits) now() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.t
+}
+
+// advance moves the clock forward without a wait.
+func (w *waits) advance(d time.Duration) {
+	w.mu.Lock()
+	w.t = w.t.Add(d)
+	w.mu.Unlock()
+}
+
+func (w *waits) list() []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]time.Duration(nil), w.d...)
 }
 
 func newClient(t *testing.T, s *fakeopenai.Server, cfg Config) (*OpenAI, *waits) {
@@ -66,8 +90,8 @@ func newClient(t *testing.T, s *fakeopenai.Server, cfg Config) (*OpenAI, *waits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &waits{}
-	c.sleep = w.sleep
+	w := newWaits()
+	c.sleep, c.now = w.sleep, w.now
 	return c, w
 }
 

@@ -38,6 +38,34 @@
 // to zero so tests run fast. Every wait ends when the client goes away or
 // the server is closed.
 //
+// # Rate limits
+//
+// Options.RPM and Options.TPM limit requests and tokens per minute. Each
+// limit is a bucket that holds at most the per-minute limit and refills
+// continuously at limit/minute, starting full: the model OpenAI's headers
+// describe (x-ratelimit-remaining-* is the bucket's level, x-ratelimit-reset-*
+// the time until it is full again). Over a stretch of time T a client can
+// thus get at most limit·(1 + T/1min) through, the first minute's worth at
+// once; a client that paces itself at the limit from the start sees no 429.
+//
+// A chat request that passed the auth and model checks is admitted when the
+// request bucket holds at least 1 and the token bucket at least its cost:
+// the Tokens of the prompt (summed over the messages) plus max_tokens. A
+// request costing more than the whole TPM is admitted when the bucket is
+// full, and empties it. Admission takes 1 request and the cost. Once the
+// answer is known, the token bucket is settled to the real usage (the
+// prompt's and the answer's Tokens, as reported in usage): the difference
+// from what admission took is taken (the bucket may go below zero: later
+// requests wait the longer) or given back (an unused max_tokens).
+// A request that is not admitted is not charged and gets 429 with OpenAI's
+// body (code "rate_limit_exceeded", type "requests" or "tokens"), and
+// Retry-After (whole seconds, rounded up) and retry-after-ms headers saying
+// when it would be admitted; its fault (Options.Fault) is not consulted.
+// Every chat answer, 429 or not, carries the x-ratelimit-limit-,
+// -remaining- and -reset-requests|tokens headers of the enabled limits
+// (unless its Fault sets RateLimit headers of its own).
+// [Server.RateLimited] counts the 429 answers sent.
+//
 // Every request is recorded ([Server.Requests]); the server also tracks how
 // many requests were in flight at once ([Server.MaxInFlight]).
 package fakeopenai
@@ -89,8 +117,17 @@ type Options struct {
 	// (by the Tokens approximation) and finishes them with "length".
 	EnforceMaxTokens bool
 
+	// RPM and TPM, when positive, are rate limits in requests and tokens
+	// per minute, enforced like OpenAI's (see "Rate limits" in the package
+	// documentation).
+	RPM, TPM int
+	// Now, when set, is the server's clock for the rate limits and
+	// Recorded.Time (default time.Now), so a test can share a fake clock
+	// with its client.
+	Now func() time.Time
+
 	// Fault, when set, picks a fault for each request after it was
-	// recorded and passed the auth and model checks.
+	// recorded and passed the auth, model and rate-limit checks.
 	Fault FaultFunc
 }
 
@@ -117,6 +154,21 @@ type Recorded struct {
 	Segments   int      // number of <seg> elements in the last user message
 	SegmentIDs []string // their ids, in order
 	Header     http.Header
+	// Time is when the request arrived (its body read), by Options.Now.
+	Time time.Time
+	// RateLimited is set when the rate limits (Options.RPM, Options.TPM)
+	// answered the request with 429.
+	RateLimited bool
+}
+
+// System returns the content of the first system message ("" if none).
+func (r *Recorded) System() string {
+	for _, m := range r.Messages {
+		if m.Role == "system" {
+			return m.Content
+		}
+	}
+	return ""
 }
 
 // User returns the content of the last user message ("" if none).
@@ -148,6 +200,11 @@ type Server struct {
 	reqs        []Recorded
 	inFlight    int
 	maxInFlight int
+	sent429     int
+	// reqBucket and tokBucket enforce Options.RPM and Options.TPM (nil =
+	// no limit).
+	reqBucket, tokBucket *bucket
+	now                  func() time.Time // time.Now; tests replace it
 }
 
 // Start starts a server. Close it when done.
@@ -158,7 +215,13 @@ func Start(opts Options) (*Server, error) {
 			opts.Model = opts.Models[0]
 		}
 	}
-	s := &Server{opts: opts, done: make(chan struct{})}
+	s := &Server{
+		opts: opts, done: make(chan struct{}), now: opts.Now,
+		reqBucket: newBucket(opts.RPM), tokBucket: newBucket(opts.TPM),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.ts = httptest.NewUnstartedServer(s)
 	if opts.Addr != "" {
 		l, err := net.Listen("tcp", opts.Addr)
@@ -246,13 +309,14 @@ func (s *Server) MaxInFlight() int {
 	return s.maxInFlight
 }
 
-// Reset clears the request log (numbering starts again at 1) and the
-// in-flight maximum.
+// Reset clears the request log (numbering starts again at 1), the
+// in-flight maximum and the 429 count. The rate-limit buckets are kept.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reqs = nil
 	s.maxInFlight = s.inFlight
+	s.sent429 = 0
 }
 
 // Tokens is the fake's token count of s: ceil(runes/2).
@@ -312,6 +376,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	rec.N = len(s.reqs) + 1
+	rec.Time = s.now()
 	s.reqs = append(s.reqs, *rec)
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
@@ -345,6 +410,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.error(http.StatusBadRequest, "[] is too short - 'messages'", "invalid_request_error", "messages", "")
 	case len(s.opts.Models) > 0 && !slices.Contains(s.opts.Models, rec.Model):
 		a.error(http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", rec.Model), "invalid_request_error", "", "model_not_found")
+	case s.limited() && !a.admit():
+		// answered 429
 	default:
 		var f Fault
 		if s.opts.Fault != nil {
@@ -391,6 +458,8 @@ type answer struct {
 	r      *http.Request
 	rec    *Recorded
 	finish func() // stops counting the request as in flight
+	// charged is what the token limit took for the request so far.
+	charged float64
 }
 
 // wait sleeps for d, returning false if the client went away or the server
@@ -442,6 +511,7 @@ func (a *answer) writeJSON(status int, v any) {
 	}
 	a.w.Header().Set("Content-Type", "application/json")
 	a.finish()
+	a.s.counted(status)
 	a.w.WriteHeader(status)
 	if _, err := a.w.Write(b); err == nil && status == http.StatusOK && http.NewResponseController(a.w).Flush() == nil {
 		a.s.complete(a.rec.N)
@@ -507,6 +577,7 @@ func (a *answer) chat(f Fault) {
 	if f.Status != 0 {
 		if f.ErrorBody != "" {
 			a.finish()
+			a.s.counted(f.Status)
 			a.w.WriteHeader(f.Status)
 			_, _ = io.WriteString(a.w, f.ErrorBody)
 			return
@@ -525,6 +596,7 @@ func (a *answer) chat(f Fault) {
 		return
 	}
 	text, finish := a.content(f)
+	a.chargeAnswer(f, text)
 	if a.rec.Stream {
 		a.stream(f, text, finish)
 		return
@@ -573,7 +645,7 @@ func (a *answer) content(f Fault) (string, string) {
 	case f.Reply != "":
 		text = f.Reply
 	case a.rec.Kind == KindTranslate:
-		text = FormatSegments(breakSegments(ParseSegments(user), f))
+		text = FormatSegments(breakSegments(ParseSegments(user), f)) + Brief(a.rec.System(), user)
 	case a.rec.Kind == KindSummary:
 		text = Summarize(user)
 	default:
@@ -752,6 +824,16 @@ func (a *answer) stream(f Fault, text, finish string) {
 	if rc.Flush() == nil {
 		a.s.complete(a.rec.N)
 	}
+}
+
+// counted counts a 429 answer.
+func (s *Server) counted(status int) {
+	if status != http.StatusTooManyRequests {
+		return
+	}
+	s.mu.Lock()
+	s.sent429++
+	s.mu.Unlock()
 }
 
 // complete marks request n as answered to the end.
