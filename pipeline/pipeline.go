@@ -34,6 +34,10 @@ type Result struct {
 	// Cached is true when nothing had to be requested: every translation
 	// and the summary came from the cache.
 	Cached bool
+	// SourceTokens is the size of the Chinese text, in tokens.
+	SourceTokens int
+	// Plan is the estimate of a dry run.
+	Plan Estimate
 }
 
 // Article processes one input; ext selects the parser ("" sniffs the
@@ -94,7 +98,7 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 		return Result{}, fmt.Errorf("render: %w", err)
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
-	return Result{Markdown: buf.Bytes(), Cached: cached}, nil
+	return Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens}, nil
 }
 
 // summary makes the summary of a translated article.

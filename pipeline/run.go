@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -27,10 +26,12 @@ const StaleTempAge = time.Minute
 
 // Report is the outcome of a run.
 type Report struct {
-	Done        int // outputs written
-	Cached      int // of Done, those that needed no request
-	Failed      int
-	Interrupted bool
+	Done         int // outputs written (dry run: files planned)
+	Cached       int // of Done, those that needed no request
+	Failed       int
+	Interrupted  bool
+	SourceTokens int64    // tokens of the Chinese text of the files done
+	Plan         Estimate // dry run: the totals
 }
 
 // RunOptions are the I/O ends of a run.
@@ -41,6 +42,10 @@ type RunOptions struct {
 	Errorf func(format string, args ...any)
 	// Files is how many files are worked on at once.
 	Files int
+	// DryRun parses and estimates each file instead of translating it.
+	DryRun bool
+	// Progress, when set, is told about each file that is finished.
+	Progress func(Report)
 }
 
 // Run processes jobs, files in parallel, and writes each output when it is
@@ -51,11 +56,14 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 	if opts.Files <= 0 {
 		opts.Files = 4
 	}
-	var done, cached, failed atomic.Int64
-	var mu sync.Mutex // serialises error lines
+	var (
+		mu  sync.Mutex // guards rep and serialises error lines
+		rep Report
+	)
 	report := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		rep.Failed++
 		if opts.Errorf != nil {
 			opts.Errorf("%s", oneLine(err.Error()))
 		}
@@ -71,38 +79,52 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 			if ctx.Err() != nil {
 				return nil
 			}
-			fromCache, err := p.runJob(ctx, job, opts)
+			res, err := p.runJob(ctx, job, opts)
 			switch {
 			case err == nil:
-				done.Add(1)
-				if fromCache {
-					cached.Add(1)
+				mu.Lock()
+				rep.Done++
+				if res.Cached {
+					rep.Cached++
 				}
+				rep.SourceTokens += int64(res.SourceTokens)
+				rep.Plan.add(res.Plan)
+				if opts.Progress != nil {
+					opts.Progress(rep)
+				}
+				mu.Unlock()
 			case errIsCancel(err) && ctx.Err() != nil:
 				// Interrupted: not a failure of this file.
 			default:
-				failed.Add(1)
 				report(err)
 			}
 			return nil
 		})
 	}
 	_ = g.Wait()
-	return Report{Done: int(done.Load()), Cached: int(cached.Load()), Failed: int(failed.Load()), Interrupted: ctx.Err() != nil}
+	rep.Interrupted = ctx.Err() != nil
+	return rep
 }
 
-func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (cached bool, err error) {
+func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result, error) {
 	name := job.In
 	if name == Stdio {
 		name = "<stdin>"
 	}
 	data, err := readInput(job.In, opts.Stdin)
 	if err != nil {
-		return false, &FileError{Path: name, Err: err}
+		return Result{}, &FileError{Path: name, Err: err}
+	}
+	if opts.DryRun {
+		e, err := p.Estimate(data, job.Ext)
+		if err != nil {
+			return Result{}, &FileError{Path: name, Err: err}
+		}
+		return Result{Plan: e, SourceTokens: e.SourceTokens, Cached: e.Requests == 0}, nil
 	}
 	res, err := p.Article(ctx, data, job.Ext)
 	if err != nil {
-		return false, &FileError{Path: name, Err: err}
+		return Result{}, &FileError{Path: name, Err: err}
 	}
 	if job.Out == Stdio {
 		_, err = opts.Stdout.Write(res.Markdown)
@@ -110,9 +132,9 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (cached
 		err = WriteFileAtomic(job.Out, res.Markdown)
 	}
 	if err != nil {
-		return false, &FileError{Path: name, Err: err}
+		return Result{}, &FileError{Path: name, Err: err}
 	}
-	return res.Cached, nil
+	return res, nil
 }
 
 // readInput reads the input at path (or stdin), refusing inputs larger

@@ -87,6 +87,12 @@ const maxAsks = 3
 // ErrEmpty is returned for an article with no text to summarise.
 var ErrEmpty = errors.New("nothing to summarise")
 
+// Has reports whether the article's summary is cached.
+func (s *Summarizer) Has(title string, texts []string) bool {
+	_, ok := s.store.Get(s.articleKey(title, texts))
+	return ok
+}
+
 // Claim returns the cached summary of the article, if there is one.
 // Otherwise, when another caller is making the same article's summary (an
 // identical copy of the article in the same run), it waits for that one;

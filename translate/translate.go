@@ -129,6 +129,9 @@ type Output struct {
 	// Notes are the chunk notes of a longer article, in order, when Brief
 	// was set and every chunk's answer had one; otherwise nil.
 	Notes []string
+	// SourceTokens counts the tokens of the texts that need translation,
+	// cached or not: the size of the job, for reports.
+	SourceTokens int
 }
 
 // key is the cache key of one segment's translation.
@@ -154,6 +157,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		owned   = map[int]*flight{}    // item ID -> the flight this call owns
 		waiting = map[int]*flight{}    // index -> another call's flight
 		keys    = map[*flight]string{} // owned flight -> its key
+		source  int                    // tokens of the texts needing translation
 	)
 	for i, s := range all {
 		if i == 0 && s == "" {
@@ -165,6 +169,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 			out[i] = s
 			continue
 		}
+		source += t.counter.Count(s)
 		key := t.key(s)
 		if v, ok := t.store.Get(key); ok {
 			t.stats.Cached.Add(1)
@@ -210,7 +215,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	}
 	defer settle()
 
-	res := Output{Requested: len(items) + len(waiting)}
+	res := Output{Requested: len(items) + len(waiting), SourceTokens: source}
 	if len(items) > 0 {
 		brief := in.Brief && sentShare(all, items) >= minBriefShare
 		err := t.translateItems(ctx, in.Title, all, items, urls, out, brief, &res)

@@ -379,3 +379,30 @@ func TestTranslateSharesTextsInFlight(t *testing.T) {
 		t.Errorf("boilerplate sent %d times (shared %d), want once", sent, tr.Stats().Shared.Load())
 	}
 }
+
+func TestEstimateMatchesTranslate(t *testing.T) {
+	store, _ := cache.Open(t.TempDir())
+	c := &stubClient{answer: good}
+	tr := newTestTranslator(t, c, store, 200)
+	in := Input{Title: "标题", Texts: []string{strings.Repeat("第一段很长的内容。", 30), "English.", "第二段。", "第二段。"}, Brief: true}
+	e := tr.Estimate(in)
+	out, err := tr.Translate(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Chunks != c.count() || e.Segments != 3 || e.Cached != 0 || e.SourceTokens != out.SourceTokens || !e.Brief {
+		t.Errorf("estimate %+v; translate made %d requests, source tokens %d", e, c.count(), out.SourceTokens)
+	}
+	var prompt int
+	for _, r := range c.reqs {
+		for _, m := range r.Messages {
+			prompt += tr.counter.Count(m.Content)
+		}
+	}
+	if diff := e.InputTokens - prompt; diff < -prompt/20 || diff > prompt/20 {
+		t.Errorf("estimated %d input tokens, sent %d", e.InputTokens, prompt)
+	}
+	if e2 := tr.Estimate(in); e2.Cached != 3 || e2.Chunks != 0 {
+		t.Errorf("after the run: %+v, want all cached", e2)
+	}
+}

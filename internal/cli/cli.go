@@ -8,18 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/xlate/xlate/cache"
-	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/internal/pricing"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
 	"github.com/xlate/xlate/render"
-	"github.com/xlate/xlate/summarize"
 	"github.com/xlate/xlate/translate"
 )
 
@@ -140,7 +137,13 @@ func flags() []cli.Flag {
 		&cli.DurationFlag{Name: "retry-backoff", Value: time.Second, Usage: "base of the exponential backoff between retries (when the server does not say how long to wait)"},
 		&cli.DurationFlag{Name: "timeout", Value: 120 * time.Second, Usage: "time limit of one request"},
 		&cli.DurationFlag{Name: "stall-timeout", Value: 60 * time.Second, Usage: "streaming: give up on (and retry) a request that sends nothing for this long"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors"},
+		&cli.IntFlag{Name: "rpm", Usage: "client-side limit: requests per minute (0 = none); set it just under your provider's limit"},
+		&cli.IntFlag{Name: "tpm", Usage: "client-side limit: tokens per minute, prompt plus answer (0 = none)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "parse, chunk and consult the cache, then print the plan (requests, tokens, cost) without calling the API"},
+		&cli.StringFlag{Name: "report", Usage: "write the run's figures (or the dry run's plan) as JSON to `FILE`"},
+		&cli.Float64Flag{Name: "price-in", Usage: "price of prompt tokens, USD per million (default: built-in table for the model)"},
+		&cli.Float64Flag{Name: "price-out", Usage: "price of answer tokens, USD per million (default: built-in table for the model)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors (no progress, no summary line)"},
 		&cli.BoolFlag{Name: "verbose", Usage: "log each request to stderr"},
 	}
 }
@@ -165,6 +168,11 @@ type options struct {
 	backoff     time.Duration
 	quiet       bool
 	verbose     bool
+	rpm, tpm    int
+	dryRun      bool
+	report      string
+	price       pricing.Price
+	priceKnown  bool
 }
 
 func optionsFrom(c *cli.Context) (options, error) {
@@ -186,6 +194,15 @@ func optionsFrom(c *cli.Context) (options, error) {
 		backoff:     c.Duration("retry-backoff"),
 		quiet:       c.Bool("quiet"),
 		verbose:     c.Bool("verbose"),
+		rpm:         c.Int("rpm"),
+		tpm:         c.Int("tpm"),
+		dryRun:      c.Bool("dry-run"),
+		report:      c.String("report"),
+	}
+	o.price, o.priceKnown = pricing.Lookup(o.model)
+	if c.IsSet("price-in") || c.IsSet("price-out") {
+		o.price = pricing.Price{In: c.Float64("price-in"), Out: c.Float64("price-out")}
+		o.priceKnown = true
 	}
 	var err error
 	if o.layout, err = render.ParseLayout(c.String("layout")); err != nil {
@@ -198,6 +215,8 @@ func optionsFrom(c *cli.Context) (options, error) {
 		return o, usageError{fmt.Errorf("--chunk-tokens %d is too small: use 64 or more", o.chunkTokens)}
 	case o.concurrency < 1:
 		return o, usageError{fmt.Errorf("--concurrency %d: use 1 or more", o.concurrency)}
+	case o.rpm < 0 || o.tpm < 0:
+		return o, usageError{errors.New("--rpm and --tpm take 0 (no limit) or more")}
 	case o.retries < 0:
 		return o, usageError{fmt.Errorf("--retries %d: use 0 or more", o.retries)}
 	case o.timeout <= 0:
@@ -206,91 +225,11 @@ func optionsFrom(c *cli.Context) (options, error) {
 		return o, usageError{fmt.Errorf("--retry-backoff %v: use a positive duration such as 1s", o.backoff)}
 	case o.stall <= 0:
 		return o, usageError{fmt.Errorf("--stall-timeout %v: use a positive duration such as 1m", o.stall)}
-	case o.apiKey == "" && !llm.IsLocal(o.baseURL):
+	case o.apiKey == "" && !llm.IsLocal(o.baseURL) && !o.dryRun:
 		if o.baseURL == llm.DefaultBaseURL {
 			return o, usageError{errors.New("no API key: set OPENAI_API_KEY (or pass --api-key), or point --base-url at a local server")}
 		}
 		return o, usageError{fmt.Errorf("no API key for %s: set OPENAI_API_KEY (or pass --api-key)", o.baseURL)}
 	}
 	return o, nil
-}
-
-func run(ctx context.Context, o options, s Streams) error {
-	start := time.Now()
-	level := slog.LevelWarn
-	if o.verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level}))
-
-	jobs, skipped, err := pipeline.Plan(o.inputs, o.output)
-	if err != nil {
-		return err
-	}
-
-	var store cache.Store = cache.Nop{}
-	if !o.noCache {
-		dir := o.cacheDir
-		if dir == "" {
-			if dir, err = cache.DefaultDir(); err != nil {
-				return usageError{fmt.Errorf("no cache directory (%v): pass --cache-dir or --no-cache", err)}
-			}
-		}
-		d, err := cache.Open(dir)
-		if err != nil {
-			return usageError{fmt.Errorf("cache: %w", err)}
-		}
-		store = d
-	}
-	retries := o.retries
-	if retries == 0 {
-		retries = -1 // llm reads 0 as "the default"
-	}
-	client, err := llm.New(llm.Config{
-		BaseURL:      o.baseURL,
-		APIKey:       o.apiKey,
-		Model:        o.model,
-		Stream:       o.stream,
-		Concurrency:  o.concurrency,
-		Retries:      retries,
-		Timeout:      o.timeout,
-		StallTimeout: o.stall,
-		Backoff:      o.backoff,
-		Logger:       logger,
-	})
-	if err != nil {
-		return usageError{err}
-	}
-	counter := chunk.Default()
-	p := &pipeline.Pipeline{
-		Translator: translate.New(client, store, counter, translate.Options{Model: o.model, Budget: o.chunkTokens}),
-		Layout:     o.layout,
-		Model:      o.model,
-	}
-	if !o.noSummary {
-		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: o.model})
-	}
-
-	errorf := func(format string, args ...any) {
-		fmt.Fprintf(s.Err, "xlate: "+format+"\n", args...)
-	}
-	for _, e := range skipped {
-		errorf("%v", e)
-	}
-	rep := p.Run(ctx, jobs, pipeline.RunOptions{Stdin: s.In, Stdout: s.Out, Errorf: errorf, Files: o.concurrency})
-	rep.Failed += len(skipped)
-
-	st := client.Stats()
-	if !o.quiet && (len(jobs)+len(skipped) > 1 || rep.Failed > 0 || rep.Interrupted) {
-		fmt.Fprintf(s.Err, "xlate: %d done (%d from cache), %d failed; %d requests, %d tokens in, %d out; %s\n",
-			rep.Done, rep.Cached, rep.Failed, st.Requests, st.PromptTokens, st.CompletionTokens, time.Since(start).Round(time.Millisecond))
-	}
-	switch {
-	case rep.Interrupted:
-		fmt.Fprintln(s.Err, "xlate: interrupted; finished files are written and finished paragraphs cached: run the same command again to resume")
-		return exitError(ExitInterrupted)
-	case rep.Failed > 0:
-		return exitError(ExitFailed)
-	}
-	return nil
 }

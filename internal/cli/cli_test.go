@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,52 @@ func TestMainDirectoryConcurrently(t *testing.T) {
 	}
 	if srv.MaxInFlight() > 4 {
 		t.Errorf("%d requests in flight, --concurrency 4", srv.MaxInFlight())
+	}
+}
+
+func TestDryRunAndReport(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	t.Setenv("OPENAI_BASE_URL", srv.URL())
+	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
+	in := filepath.Join("..", "..", "testdata", "corpus", "华盛顿内幕_马斯克极其厌恶的奥尔特曼_如何赢得特朗普支持.md")
+	dir := t.TempDir()
+	plan := filepath.Join(dir, "plan.json")
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"--dry-run", "--report", plan, in}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, errb.String())
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("dry run made %d requests", srv.Count())
+	}
+	var p planReport
+	if b, err := os.ReadFile(plan); err != nil || json.Unmarshal(b, &p) != nil {
+		t.Fatalf("plan report: %v", err)
+	}
+	if !p.DryRun || p.Files != 1 || p.Requests < 1 || p.InputTokens < p.SourceTokens || p.EstimatedCostUSD == nil || !strings.Contains(out.String(), "requests:") {
+		t.Errorf("plan %+v\n%s", p, out.String())
+	}
+
+	// The real run: the plan's requests are what it makes, and its report
+	// adds up.
+	report := filepath.Join(dir, "run.json")
+	out.Reset()
+	if code := Main(context.Background(), []string{"--report", report, "-o", filepath.Join(dir, "out.md"), in}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errb.String())
+	}
+	var r runReport
+	if b, err := os.ReadFile(report); err != nil || json.Unmarshal(b, &r) != nil {
+		t.Fatalf("run report: %v", err)
+	}
+	if r.FilesDone != 1 || r.Requests != int64(srv.Count()) || int(r.Requests) != p.Requests || r.SourceTokens != int64(p.SourceTokens) || r.PromptTokens == 0 {
+		t.Errorf("run report %+v vs plan %+v (server saw %d requests)", r, p, srv.Count())
+	}
+
+	// After the run the plan says: nothing to do.
+	out.Reset()
+	Main(context.Background(), []string{"--dry-run", "--report", plan, in}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	b, _ := os.ReadFile(plan)
+	_ = json.Unmarshal(b, &p)
+	if p.Requests != 0 || p.CachedSegments != p.Segments {
+		t.Errorf("plan after the run: %+v", p)
 	}
 }

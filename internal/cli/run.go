@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/pipeline"
+	"github.com/xlate/xlate/summarize"
+	"github.com/xlate/xlate/translate"
+)
+
+// run wires the options into one pipeline run and maps its outcome to an
+// error (exitError for failed files and interrupts).
+func run(ctx context.Context, o options, s Streams) error {
+	start := time.Now()
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level}))
+
+	output := o.output
+	if o.dryRun && output == "" {
+		// A dry run writes nothing, but a directory still plans its outputs.
+		output = filepath.Join(os.TempDir(), "xlate-dry-run")
+	}
+	jobs, skipped, err := pipeline.Plan(o.inputs, output)
+	if err != nil {
+		return err
+	}
+
+	var store cache.Store = cache.Nop{}
+	if !o.noCache {
+		dir := o.cacheDir
+		if dir == "" {
+			if dir, err = cache.DefaultDir(); err != nil {
+				return usageError{fmt.Errorf("no cache directory (%v): pass --cache-dir or --no-cache", err)}
+			}
+		}
+		d, err := cache.Open(dir)
+		if err != nil {
+			return usageError{fmt.Errorf("cache: %w", err)}
+		}
+		store = d
+	}
+	retries := o.retries
+	if retries == 0 {
+		retries = -1 // llm reads 0 as "the default"
+	}
+	key := o.apiKey
+	if key == "" && o.dryRun {
+		key = "dry-run" // never sent: a dry run makes no request
+	}
+	client, err := llm.New(llm.Config{
+		BaseURL:      o.baseURL,
+		APIKey:       key,
+		Model:        o.model,
+		Stream:       o.stream,
+		Concurrency:  o.concurrency,
+		Retries:      retries,
+		Timeout:      o.timeout,
+		StallTimeout: o.stall,
+		Backoff:      o.backoff,
+		RPM:          o.rpm,
+		TPM:          o.tpm,
+		Logger:       logger,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	counter := chunk.Default()
+	p := &pipeline.Pipeline{
+		Translator: translate.New(client, store, counter, translate.Options{Model: o.model, Budget: o.chunkTokens}),
+		Layout:     o.layout,
+		Model:      o.model,
+	}
+	if !o.noSummary {
+		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: o.model})
+	}
+
+	errorf := func(format string, args ...any) {
+		fmt.Fprintf(s.Err, "xlate: "+format+"\n", args...)
+	}
+	for _, e := range skipped {
+		errorf("%v", e)
+	}
+	prog := newProgress(s.Err, !o.quiet && !o.dryRun && isTerminal(s.Err), len(jobs), client)
+	errorf = prog.wrap(errorf)
+	rep := p.Run(ctx, jobs, pipeline.RunOptions{
+		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Files: 2 * o.concurrency,
+		DryRun: o.dryRun, Progress: prog.update,
+	})
+	prog.stop()
+	rep.Failed += len(skipped)
+	wall := time.Since(start)
+
+	if o.dryRun {
+		writePlan(s.Out, o, rep)
+	}
+	st := client.Stats()
+	if !o.quiet && !o.dryRun && (len(jobs)+len(skipped) > 1 || rep.Failed > 0 || rep.Interrupted) {
+		fmt.Fprintln(s.Err, summaryLine(o, rep, st, wall))
+	}
+	if o.report != "" {
+		if err := writeReport(o, rep, st, wall); err != nil {
+			errorf("report: %v", err)
+			if rep.Failed == 0 && !rep.Interrupted {
+				return exitError(ExitFailed)
+			}
+		}
+	}
+	switch {
+	case rep.Interrupted:
+		fmt.Fprintln(s.Err, "xlate: interrupted; finished files are written and finished paragraphs cached: run the same command again to resume")
+		return exitError(ExitInterrupted)
+	case rep.Failed > 0:
+		return exitError(ExitFailed)
+	}
+	return nil
+}

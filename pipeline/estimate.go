@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"github.com/xlate/xlate/article"
+	"github.com/xlate/xlate/translate"
+)
+
+// Estimate is what processing files would take, worked out without any
+// request (a dry run).
+type Estimate struct {
+	Files          int
+	Segments       int // distinct texts needing translation
+	CachedSegments int
+	Chunks         int // translation requests
+	Requests       int // all requests: translations and summaries
+	SourceTokens   int
+	InputTokens    int
+	OutputTokens   int
+}
+
+func (e *Estimate) add(o Estimate) {
+	e.Files += o.Files
+	e.Segments += o.Segments
+	e.CachedSegments += o.CachedSegments
+	e.Chunks += o.Chunks
+	e.Requests += o.Requests
+	e.SourceTokens += o.SourceTokens
+	e.InputTokens += o.InputTokens
+	e.OutputTokens += o.OutputTokens
+}
+
+// Rough sizes of summary requests, for estimates: the instructions, one
+// note, and the answer.
+const (
+	summaryPromptTokens = 110
+	noteTokens          = 45
+	summaryAnswerTokens = 90
+	englishPerSource    = 1.3 // English tokens per Chinese source token
+)
+
+// Estimate works out what Article would request for an input, consulting
+// the cache, without sending anything.
+func (p *Pipeline) Estimate(data []byte, ext string) (Estimate, error) {
+	a, err := article.Parse(data, ext)
+	if err != nil {
+		return Estimate{}, err
+	}
+	if a.Title == "" {
+		a.Title = deriveTitle(a)
+	}
+	segs := a.Segments()
+	texts := make([]string, len(segs))
+	for i, s := range segs {
+		texts[i] = s.Text
+	}
+	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
+	t := p.Translator.Estimate(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum})
+	e := Estimate{
+		Files:          1,
+		Segments:       t.Segments,
+		CachedSegments: t.Cached,
+		Chunks:         t.Chunks,
+		Requests:       t.Chunks,
+		SourceTokens:   t.SourceTokens,
+		InputTokens:    t.InputTokens,
+		OutputTokens:   t.OutputTokens,
+	}
+	if !wantSum || (t.Brief && t.Chunks == 1) {
+		return e, nil // no summary, or it rides on the one translation request
+	}
+	// A combine request over the chunk notes, or a reading of the English.
+	e.Requests++
+	e.OutputTokens += summaryAnswerTokens
+	if t.Brief {
+		e.InputTokens += summaryPromptTokens + noteTokens*t.Chunks
+	} else {
+		e.InputTokens += summaryPromptTokens + int(float64(t.SourceTokens)*englishPerSource)
+	}
+	return e, nil
+}
