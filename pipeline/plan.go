@@ -40,6 +40,22 @@ var Extensions = map[string]bool{".txt": true, ".md": true, ".markdown": true, "
 // map to one output) come back in skipped, and the rest still runs; a
 // command line that cannot work at all is a *UsageError.
 func Plan(inputs []string, output string) (jobs []Job, skipped []error, err error) {
+	return PlanWith(inputs, output, PlanOptions{})
+}
+
+// PlanOptions adjust how outputs are named.
+type PlanOptions struct {
+	// Suffix goes between an output's name and its ".md", e.g. ".en" for
+	// Hugo's multilingual naming (article.en.md).
+	Suffix string
+}
+
+// PlanWith is Plan with options.
+func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, skipped []error, err error) {
+	if strings.ContainsAny(opts.Suffix, `/\`) || strings.Contains(opts.Suffix, "..") {
+		return nil, nil, &UsageError{Msg: fmt.Sprintf("--suffix %q: use a plain suffix such as .en", opts.Suffix)}
+	}
+	outName := func(path string) string { return outName(path, opts.Suffix) }
 	if len(inputs) == 0 {
 		inputs = []string{Stdio}
 	}
@@ -184,13 +200,13 @@ func walk(root string, outDir dirMatcher, fn func(path, rel string)) (errs []err
 	return errs
 }
 
-// outName is the output file name for input path: <name>.md.
-func outName(path string) string {
+// outName is the output file name for input path: <name><suffix>.md.
+func outName(path, suffix string) string {
 	if path == Stdio {
-		return "stdin.md"
+		return "stdin" + suffix + ".md"
 	}
 	base := filepath.Base(path)
-	return strings.TrimSuffix(base, filepath.Ext(base)) + ".md"
+	return strings.TrimSuffix(base, filepath.Ext(base)) + suffix + ".md"
 }
 
 func ext(path string) string {

@@ -179,3 +179,22 @@ func TestPlanSkipsOutputUnderAnotherName(t *testing.T) {
 		t.Errorf("jobs = %s: the output directory must not be read back", got)
 	}
 }
+
+func TestPlanSuffix(t *testing.T) {
+	root := tree(t, "in/a.md", "in/sub/b.txt")
+	t.Chdir(root)
+	jobs, _, err := PlanWith([]string{"in"}, "out", PlanOptions{Suffix: ".en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.ReplaceAll("in/a.md>out/a.en.md(.md) in/sub/b.txt>out/sub/b.en.md(.txt)", "/", string(filepath.Separator))
+	if got := jobsString(jobs); got != want {
+		t.Errorf("jobs = %s, want %s", got, want)
+	}
+	for _, bad := range []string{"/../x", `\x`, ".."} {
+		var ue *UsageError
+		if _, _, err := PlanWith([]string{"in"}, "out", PlanOptions{Suffix: bad}); !errors.As(err, &ue) {
+			t.Errorf("suffix %q: err = %v, want a usage error", bad, err)
+		}
+	}
+}
