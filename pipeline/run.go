@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -46,6 +47,9 @@ type RunOptions struct {
 	DryRun bool
 	// Progress, when set, is told about each file that is finished.
 	Progress func(Report)
+	// Logger, when set, gets a debug line per finished file (path, source
+	// tokens, whether it came from the cache, time taken); never its text.
+	Logger *slog.Logger
 }
 
 // Run processes jobs, files in parallel, and writes each output when it is
@@ -79,7 +83,12 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 			if ctx.Err() != nil {
 				return nil
 			}
+			start := time.Now()
 			res, err := p.runJob(ctx, job, opts)
+			if err == nil && opts.Logger != nil {
+				opts.Logger.Debug("file done", "in", job.In, "out", job.Out, "source_tokens", res.SourceTokens,
+					"from_cache", res.Cached, "elapsed", time.Since(start).Round(time.Millisecond))
+			}
 			switch {
 			case err == nil:
 				mu.Lock()
