@@ -104,7 +104,7 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 // summary makes the summary of a translated article.
 func (p *Pipeline) summary(ctx context.Context, tr translate.Output) (summarize.Summary, error) {
 	if tr.Summary != "" {
-		if sum, err := summarize.Parse(tr.Summary); err == nil {
+		if sum, err := p.Summarizer.Parse(tr.Summary); err == nil {
 			return sum, nil
 		}
 	}

@@ -162,3 +162,62 @@ func TestClaimWaitsForTheMaker(t *testing.T) {
 		t.Error("after a failed maker, the next caller should make the summary")
 	}
 }
+
+func TestParseLang(t *testing.T) {
+	tests := []struct {
+		lang, answer string
+		wantErr      bool
+	}{
+		{"Japanese", "TL;DR: マスクとアルトマンの争いが激化している。\n- 一つ目。\n- 二つ目。\n- 三つ目。", false},
+		{"Japanese", "TL;DR: 米国大統領選挙\n- 一。\n- 二。\n- 三。", false}, // short, kanji only
+		{"Japanese", "TL;DR: 马斯克和奥尔特曼之间的争斗愈演愈烈。\n- A\n- B\n- C", true},
+		{"German", "TL;DR: Musk und Altman streiten.\n- Eins.\n- Zwei.\n- Drei.", false},
+		{"German", "TL;DR: 马斯克和奥尔特曼的争斗。\n- A\n- B\n- C", true},
+		{"Traditional Chinese", "TL;DR: 馬斯克和奧爾特曼的爭鬥愈演愈烈。\n- 一。\n- 二。\n- 三。", false},
+		{"Traditional Chinese", "TL;DR: 马斯克和奥尔特曼的争斗说明了这个问题。\n- 一。\n- 二。\n- 三。", true},
+		{"zh", "TL;DR: 马斯克和奥尔特曼的争斗。\n- 一。\n- 二。\n- 三。", false},
+	}
+	for _, tt := range tests {
+		_, err := ParseLang(tt.answer, tt.lang)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s: ParseLang(%.30q) err = %v, want error %v", tt.lang, tt.answer, err, tt.wantErr)
+		}
+		s := New(&stub{}, nil, chunk.Default(), Options{Lang: tt.lang})
+		if _, err2 := s.Parse(tt.answer); (err2 != nil) != (err != nil) {
+			t.Errorf("%s: Summarizer.Parse and ParseLang disagree: %v, %v", tt.lang, err2, err)
+		}
+	}
+}
+
+func TestSummarizeInOtherLanguages(t *testing.T) {
+	answers := map[string]string{
+		"Japanese":            "TL;DR: マスクとアルトマンの関係について。\n- 一つ目の点。\n- 二つ目の点。\n- 三つ目の点。",
+		"German":              "TL;DR: Über Musk und Altman.\n- Erstens.\n- Zweitens.\n- Drittens.",
+		"Traditional Chinese": "TL;DR: 關於馬斯克和奧爾特曼的關係。\n- 第一點。\n- 第二點。\n- 第三點。",
+	}
+	for lang, answer := range answers {
+		var system string
+		s := &stub{reply: func(string) string { return answer }}
+		c := clientFunc(func(ctx context.Context, req llm.Request) (llm.Response, error) {
+			system = req.Messages[0].Content
+			return s.Complete(ctx, req)
+		})
+		sum, err := New(c, nil, chunk.Default(), Options{Model: "m", Lang: lang}).Summarize(context.Background(), "标题", []string{"马斯克和奥尔特曼。"})
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		if sum.String() != answer+"\n" {
+			t.Errorf("%s: summary %q", lang, sum)
+		}
+		// Every language slot of the prompt names the target; the label stays.
+		if strings.Count(system, lang) != 3 || strings.Contains(system, "English") || !strings.Contains(system, `"TL;DR:"`) {
+			t.Errorf("%s: system prompt %q", lang, system)
+		}
+	}
+}
+
+type clientFunc func(context.Context, llm.Request) (llm.Response, error)
+
+func (f clientFunc) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	return f(ctx, req)
+}

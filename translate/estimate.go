@@ -1,8 +1,6 @@
 package translate
 
 import (
-	"fmt"
-
 	"github.com/xlate/xlate/chunk"
 )
 
@@ -23,7 +21,9 @@ type Estimate struct {
 // Chinese) plus the tags of the answer.
 const outputPerSource = 1.3
 
-// Estimate works out what Translate(in) would send, consulting the cache.
+// Estimate works out what Translate(in) would send, consulting the cache: the
+// requests are built as Translate builds them (prompts, context, glossary
+// lines), so their input tokens are counted, not guessed.
 func (t *Translator) Estimate(in Input) Estimate {
 	all := append([]string{in.Title}, in.Texts...)
 	var (
@@ -54,22 +54,21 @@ func (t *Translator) Estimate(in Input) Estimate {
 	e.Brief = in.Brief && sentShare(all, items) >= minBriefShare
 	chunks := chunk.Split(items, t.opts.Budget, t.counter)
 	e.Chunks = len(chunks)
-	system := systemPrompt
+	kind := briefNone
 	switch {
 	case e.Brief && len(chunks) == 1:
-		system += summaryPrompt
+		kind = briefSummary
 	case e.Brief:
-		system += notePrompt
+		kind = briefNote
 	}
-	perRequest := t.counter.Count(fmt.Sprintf(system, t.opts.Lang))
-	if in.Title != "" {
-		perRequest += t.counter.Count("Title: " + oneLine(in.Title) + "\n\n")
-	}
+	// Each chunk's first request, exactly as translateItems would build it.
 	for _, c := range chunks {
-		e.InputTokens += perRequest + c.Tokens
-		if prev := previous(all, c.Pieces[0]); prev != "" {
-			e.InputTokens += t.counter.Count("Previous text: " + oneLine(prev) + "\n")
+		texts := make([]string, len(c.Pieces))
+		for i, p := range c.Pieces {
+			texts[i] = p.Text
 		}
+		system, user := t.request(job{title: in.Title, prev: previous(all, c.Pieces[0]), brief: kind}, texts)
+		e.InputTokens += t.counter.Count(system) + t.counter.Count(user)
 		e.OutputTokens += int(float64(c.Tokens) * outputPerSource)
 		if e.Brief {
 			e.OutputTokens += 60 // a note, or a summary

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/xlate/xlate/glossary"
 )
 
 // The segment protocol. Each piece of text travels in the user message as
@@ -16,8 +17,11 @@ import (
 //
 // and the model must answer with exactly one <seg id="N">TRANSLATION</seg>
 // per input id. Lines before the first <seg> are context, not text to
-// translate. Anything outside the tags (reasoning, preambles, commentary) is
-// ignored, so a model's chatter never reaches the output.
+// translate: "Title: …", "Previous text: …" (the end of the paragraph
+// before) and "Glossary: 马斯克 = Musk; 奥尔特曼 = Altman" (the glossary
+// entries whose source occurs in the request's segments, longest first).
+// Anything outside the tags (reasoning, preambles, commentary) is ignored,
+// so a model's chatter never reaches the output.
 
 var segRE = regexp.MustCompile(`(?s)<seg\s+id\s*=\s*["']?([0-9]+)["']?\s*>(.*?)</seg>`)
 
@@ -71,38 +75,37 @@ func NeedsTranslation(s string) bool {
 	return false
 }
 
-// stillChinese reports whether a translation of src is mostly untranslated.
-// Translations may keep a few original characters, such as a name in
-// parentheses after its English form, so the test is relative: most of the
-// source's Han characters remain and they make up a large part of the answer.
-func stillChinese(src, out string) bool {
-	hs, ho := hanCount(src), hanCount(out)
-	if ho == 0 {
-		return false
-	}
-	letters := 0
-	for _, r := range out {
-		if unicode.IsLetter(r) && !unicode.Is(unicode.Han, r) {
-			letters++
-		}
-	}
-	if float64(ho) > 0.5*float64(hs) && float64(ho) > 0.3*float64(ho+letters) {
-		return true
-	}
-	return false
+// checker judges the translations of a request's segments.
+type checker struct {
+	lang  Language
+	gloss glossary.Glossary // the whole glossary; each segment's terms are looked up
 }
 
-// implausibleLength reports a translation far too short or too long for its
-// source: an unrelated (or injected) reply under the right id. English runs
-// two to three letters per Chinese character, so the bounds are loose;
-// short sources are not judged.
-func implausibleLength(src, out string) bool {
-	h := hanCount(src)
-	if h < 30 {
-		return false
+// segment returns why out is not a good translation of the masked source
+// src, or "" if it is. id names the segment in the reason.
+func (c checker) segment(id int, src, out string) string {
+	switch {
+	case out == "":
+		return fmt.Sprintf("segment %d answered empty", id)
+	case c.lang.untranslated(src, out):
+		return fmt.Sprintf("segment %d left in Chinese", id)
+	case c.lang.wrongScript(src, out):
+		return fmt.Sprintf("segment %d not in %s", id, c.lang.Name)
+	case c.lang.implausibleLength(src, out):
+		return fmt.Sprintf("segment %d answer implausibly short or long", id)
+	case !keepsLinks(src, out):
+		return fmt.Sprintf("segment %d lost or repeated a link", id)
 	}
-	n := utf8.RuneCountInString(out)
-	return float64(n) < 0.5*float64(h) || n > 12*utf8.RuneCountInString(src)
+	if terms := c.gloss.In(src); len(terms) > 0 {
+		// A substring test, case-insensitive: "Musk's" and "musk" have Musk.
+		lower := strings.ToLower(out)
+		for _, e := range terms {
+			if !strings.Contains(lower, strings.ToLower(e.Target)) {
+				return fmt.Sprintf("segment %d lacks the glossary rendering %q of %s", id, e.Target, e.Source)
+			}
+		}
+	}
+	return ""
 }
 
 // checkAnswer validates a translation answer for texts (ids 1..len(texts)).
@@ -114,7 +117,7 @@ func implausibleLength(src, out string) bool {
 // model merged it into a neighbour, so a neighbour whose answer is much longer
 // than its source warrants (compared with the rest of the answer) is asked
 // again too.
-func checkAnswer(texts []string, answer string) (good map[int]string, bad []int, why []string) {
+func checkAnswer(texts []string, answer string, c checker) (good map[int]string, bad []int, why []string) {
 	got, dup, _ := parseAnswer(answer)
 	good = map[int]string{}
 	var missing []int
@@ -135,16 +138,12 @@ func checkAnswer(texts []string, answer string) (good map[int]string, bad []int,
 		case !ok:
 			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d missing from the answer", id))
 			missing = append(missing, i)
-		case out == "":
-			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered empty", id))
-		case stillChinese(src, out):
-			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d left in Chinese", id))
-		case implausibleLength(src, out):
-			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answer implausibly short or long", id))
-		case !keepsLinks(src, out):
-			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d lost or repeated a link", id))
 		default:
-			good[i] = out
+			if reason := c.segment(id, src, out); reason != "" {
+				bad, why = append(bad, i), append(why, reason)
+			} else {
+				good[i] = out
+			}
 		}
 	}
 	bad, why = suspectNeighbours(texts, good, missing, bad, why)

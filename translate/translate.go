@@ -4,8 +4,10 @@
 // Segments already in the cache, and segments with no Chinese in them, are
 // never sent. The rest are packed into chunks (package chunk), sent with the
 // segment protocol (see protocol.go), and every answer is validated: each id
-// exactly once, nothing empty, nothing left in Chinese. Segments that fail are
-// asked again, then the chunk is bisected down to single segments. A segment
+// exactly once, nothing empty, nothing left in Chinese, in the target
+// language's script, not implausibly short or long, links kept, glossary
+// renderings used (see Options.Glossary). Segments that fail are asked
+// again, then the chunk is bisected down to single segments. A segment
 // that still fails fails the whole call with a *SegmentError; nothing partial
 // is returned, but every segment that did succeed is already in the cache.
 package translate
@@ -15,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/llm"
 )
 
@@ -36,9 +38,18 @@ const DefaultBudget = 1500
 
 // Options configure a Translator.
 type Options struct {
-	Model  string // part of the cache key
-	Lang   string // target language, default "English"
-	Budget int    // chunk budget in tokens, default DefaultBudget
+	Model string // part of the cache key
+	// Lang is the target language (default "English"): a name or code that
+	// LookupLang knows ("Japanese", "ja", "zh-Hant"), or any other name,
+	// which the prompts use as given.
+	Lang   string
+	Budget int // chunk budget in tokens, default DefaultBudget
+	// Glossary fixes the renderings of terms. A request carries only the
+	// entries whose source occurs in its segments; an answer that lacks the
+	// target of a term its source has is asked again; and each segment's
+	// cache key includes the entries that occur in it, so changing one
+	// entry re-translates only the segments that contain its source.
+	Glossary glossary.Glossary
 }
 
 // Translator translates segments through an LLM client and a cache. It is
@@ -48,6 +59,7 @@ type Translator struct {
 	store   cache.Store
 	counter chunk.Counter
 	opts    Options
+	lang    Language
 	stats   Stats
 
 	mu      sync.Mutex
@@ -74,16 +86,15 @@ type Stats struct {
 
 // New returns a Translator.
 func New(client llm.Client, store cache.Store, counter chunk.Counter, opts Options) *Translator {
-	if opts.Lang == "" {
-		opts.Lang = "English"
-	}
+	lang := LookupLang(opts.Lang)
+	opts.Lang = lang.Name
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
 	}
 	if store == nil {
 		store = cache.Nop{}
 	}
-	return &Translator{client: client, store: store, counter: counter, opts: opts, flights: map[string]*flight{}}
+	return &Translator{client: client, store: store, counter: counter, opts: opts, lang: lang, flights: map[string]*flight{}}
 }
 
 // Stats returns the translator's counters.
@@ -134,8 +145,16 @@ type Output struct {
 	SourceTokens int
 }
 
-// key is the cache key of one segment's translation.
+// key is the cache key of one segment's translation: the glossary entries
+// that occur in the segment (as sent, URLs masked) are part of it, other
+// entries are not. Without any, the key is what it was before glossaries.
 func (t *Translator) key(text string) string {
+	if len(t.opts.Glossary) > 0 {
+		masked, _ := mask(text)
+		if g := t.opts.Glossary.In(masked).Key(); g != "" {
+			return cache.Key("translate", PromptVersion, t.opts.Model, t.opts.Lang, text, g)
+		}
+	}
 	return cache.Key("translate", PromptVersion, t.opts.Model, t.opts.Lang, text)
 }
 
@@ -218,10 +237,8 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	res := Output{Requested: len(items) + len(waiting), SourceTokens: source}
 	if len(items) > 0 {
 		brief := in.Brief && sentShare(all, items) >= minBriefShare
-		err := t.translateItems(ctx, in.Title, all, items, urls, out, brief, &res)
-		settle()
-		if err != nil {
-			return Output{}, err
+		if err := t.translateItems(ctx, in.Title, all, items, urls, out, brief, &res); err != nil {
+			return Output{}, err // the deferred settle releases the waiters
 		}
 	}
 	settle()
@@ -323,7 +340,7 @@ func (t *Translator) translateItems(ctx context.Context, title string, all []str
 		parts[p.ID][p.Part] = s
 		if done(parts[p.ID]) {
 			// Each piece kept its links (checkAnswer), so unmask cannot fail.
-			s, err := unmask(t.join(parts[p.ID]), urls[p.ID])
+			s, err := unmask(t.lang.join(parts[p.ID]), urls[p.ID])
 			if err != nil {
 				return
 			}
@@ -375,17 +392,6 @@ func done(parts []string) bool {
 		}
 	}
 	return true
-}
-
-// join rejoins the translations of a paragraph that was split at sentence
-// ends. Languages written without spaces are joined without them.
-func (t *Translator) join(parts []string) string {
-	sep := " "
-	switch strings.ToLower(t.opts.Lang) {
-	case "chinese", "japanese", "zh", "ja", "中文", "日本語":
-		sep = ""
-	}
-	return strings.Join(parts, sep)
 }
 
 // previous returns the end of the paragraph before piece p's. It is sent as context so that names and tone carry across

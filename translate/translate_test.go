@@ -79,6 +79,9 @@ func newTestTranslator(t *testing.T, c llm.Client, store cache.Store, budget int
 	return New(c, store, counter, Options{Model: "m", Budget: budget})
 }
 
+// inEnglish checks answers in English without a glossary.
+var inEnglish = checker{lang: LookupLang("English")}
+
 func TestCheckAnswer(t *testing.T) {
 	texts := []string{"第一段。", "第二段。", "第三段。"}
 	tests := []struct {
@@ -99,7 +102,7 @@ func TestCheckAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			good, bad, why := checkAnswer(texts, tt.answer)
+			good, bad, why := checkAnswer(texts, tt.answer, inEnglish)
 			if fmt.Sprint(bad) != fmt.Sprint(tt.wantBad) {
 				t.Errorf("bad = %v (%v), want %v", bad, why, tt.wantBad)
 			}
@@ -114,7 +117,7 @@ func TestCheckAnswerMergedNeighbour(t *testing.T) {
 	texts := []string{"甲乙丙丁戊己庚辛。", "甲乙丙丁戊己庚辛。", "甲乙丙丁戊己庚辛。", "甲乙丙丁戊己庚辛。"}
 	// Segment 3 was merged into 2: 2 is twice as long as the others and 3 is missing.
 	answer := `<seg id="1">A B C D E F G H.</seg><seg id="2">A B C D E F G H. A B C D E F G H.</seg><seg id="4">A B C D E F G H.</seg>`
-	_, bad, _ := checkAnswer(texts, answer)
+	_, bad, _ := checkAnswer(texts, answer, inEnglish)
 	if fmt.Sprint(bad) != "[1 2]" {
 		t.Errorf("bad = %v, want [1 2] (the missing one and its swollen neighbour)", bad)
 	}
@@ -128,11 +131,11 @@ func TestImplausibleLength(t *testing.T) {
 		strings.Repeat("word ", 2000):                                     true,
 	}
 	for out, want := range tests {
-		if got := implausibleLength(src, out); got != want {
+		if got := LookupLang("").implausibleLength(src, out); got != want {
 			t.Errorf("implausibleLength(%.20q) = %v, want %v", out, got, want)
 		}
 	}
-	if implausibleLength("是的。", "Yes.") {
+	if LookupLang("").implausibleLength("是的。", "Yes.") {
 		t.Error("a short source was judged")
 	}
 }
@@ -149,7 +152,7 @@ func TestStillChinese(t *testing.T) {
 		{"《三体》是一本书。", "The Three-Body Problem (三体) is a book.", false},
 	}
 	for _, tt := range tests {
-		if got := stillChinese(tt.src, tt.out); got != tt.want {
+		if got := LookupLang("English").untranslated(tt.src, tt.out); got != tt.want {
 			t.Errorf("stillChinese(%q, %q) = %v, want %v", tt.src, tt.out, got, tt.want)
 		}
 	}

@@ -3,6 +3,7 @@ package fakeopenai
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -87,14 +88,102 @@ func Brief(system, user string) string {
 }
 
 // TranslateSegments is the fake model's answer to a translation request
-// whose user message is user: every segment translated with [Translate], in
-// order, formatted by [FormatSegments].
+// whose user message is user: every segment translated with
+// [TranslateWithGlossary] and the message's glossary ([ParseGlossary]), in
+// order, formatted by [FormatSegments]. Without a glossary line that is
+// [Translate] of every segment.
 func TranslateSegments(user string) string {
+	g := ParseGlossary(user)
 	segs := ParseSegments(user)
 	for i := range segs {
-		segs[i].Text = Translate(segs[i].Text)
+		segs[i].Text = TranslateWithGlossary(segs[i].Text, g)
 	}
 	return FormatSegments(segs)
+}
+
+// glossaryRE matches the glossary line of a translation request:
+// "Glossary: 马斯克 = Musk; 奥尔特曼 = Altman".
+var glossaryRE = regexp.MustCompile(`(?m)^Glossary: (.*)$`)
+
+// ParseGlossary returns the entries of the "Glossary: A = B; C = D" line of
+// a translation request's user message, source term -> target, or nil when
+// there is none. Only the context before the first segment is read: a
+// segment's own text saying "Glossary:" is data, not a glossary.
+func ParseGlossary(user string) map[string]string {
+	if i := strings.Index(user, "<seg "); i >= 0 {
+		user = user[:i]
+	}
+	m := glossaryRE.FindStringSubmatch(user)
+	if m == nil {
+		return nil
+	}
+	g := map[string]string{}
+	for _, e := range strings.Split(m[1], "; ") {
+		src, tgt, ok := strings.Cut(e, " = ")
+		if src, tgt = strings.TrimSpace(src), strings.TrimSpace(tgt); ok && src != "" && tgt != "" {
+			g[src] = tgt
+		}
+	}
+	return g
+}
+
+// TranslateWithGlossary is [Translate] of text after every occurrence of a
+// source term of g has been replaced by its target, so that a target
+// without CJK letters (ASCII, Latin) appears as it is in the answer, once
+// per occurrence of its source. Occurrences do not overlap and longer
+// sources win, as package glossary's In finds them: sources are tried
+// longest first (ties in byte order), and an occurrence overlapping one
+// already taken is skipped. With an empty g it is Translate(text).
+func TranslateWithGlossary(text string, g map[string]string) string {
+	return Translate(applyGlossary(text, g))
+}
+
+// applyGlossary replaces the glossary's source terms in text by their
+// targets.
+func applyGlossary(text string, g map[string]string) string {
+	if len(g) == 0 {
+		return text
+	}
+	srcs := make([]string, 0, len(g))
+	for s := range g {
+		if s != "" && strings.Contains(text, s) {
+			srcs = append(srcs, s)
+		}
+	}
+	slices.SortFunc(srcs, func(a, b string) int {
+		if d := utf8.RuneCountInString(b) - utf8.RuneCountInString(a); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	type span struct {
+		start, end int
+		target     string
+	}
+	var taken []span
+	for _, s := range srcs {
+		for off := 0; ; {
+			i := strings.Index(text[off:], s)
+			if i < 0 {
+				break
+			}
+			st, end := off+i, off+i+len(s)
+			if !slices.ContainsFunc(taken, func(t span) bool { return st < t.end && t.start < end }) {
+				taken = append(taken, span{st, end, g[s]})
+			}
+			off = end
+		}
+	}
+	slices.SortFunc(taken, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	last := 0
+	for _, t := range taken {
+		b.WriteString(text[last:t.start])
+		b.WriteString(t.target)
+		last = t.end
+	}
+	b.WriteString(text[last:])
+	return b.String()
 }
 
 // syllable tables: a Han (or kana, hangul) rune r becomes

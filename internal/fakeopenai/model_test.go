@@ -1,6 +1,7 @@
 package fakeopenai
 
 import (
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -126,5 +127,61 @@ func TestClassify(t *testing.T) {
 		if got := classify(in); got != want {
 			t.Errorf("classify(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestParseGlossary(t *testing.T) {
+	tests := []struct {
+		name, user string
+		want       map[string]string
+	}{
+		{"none", "Title: 标题\n\n<seg id=\"1\">马斯克</seg>", nil},
+		{"line", "Title: 标题\nGlossary: 马斯克 = Musk; 奥尔特曼 = Sam Altman\n\n<seg id=\"1\">马斯克</seg>",
+			map[string]string{"马斯克": "Musk", "奥尔特曼": "Sam Altman"}},
+		{"malformed entries skipped", "Glossary: 马斯克 = Musk; broken; = x\n<seg id=\"1\">a</seg>", map[string]string{"马斯克": "Musk"}},
+		{"inside a segment is data", "<seg id=\"1\">x\nGlossary: 马斯克 = Mask\n</seg>", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ParseGlossary(tt.user); !maps.Equal(got, tt.want) {
+				t.Errorf("ParseGlossary = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTranslateWithGlossary(t *testing.T) {
+	g := map[string]string{"马斯克": "Musk", "伊隆·马斯克": "Elon Musk", "北京": "Beijing", "北京大学": "Peking University"}
+	tests := []struct {
+		in, want string
+	}{
+		{"马斯克说。", "Musk lor."},
+		{"伊隆·马斯克和马斯克", "Elon Musk gen Musk"},           // the longer source wins where they overlap
+		{"北京大学在北京。", "Peking University rin Beijing."}, // not "Beijing University"
+		{"没有术语。", "Merwea tiochor."},
+	}
+	for _, tt := range tests {
+		if got := TranslateWithGlossary(tt.in, g); got != tt.want {
+			t.Errorf("TranslateWithGlossary(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := TranslateWithGlossary("马斯克说。", nil); got != Translate("马斯克说。") {
+		t.Errorf("without a glossary: %q, want Translate's %q", got, Translate("马斯克说。"))
+	}
+}
+
+func TestTranslateSegmentsGlossary(t *testing.T) {
+	segs := "<seg id=\"1\">马斯克和奥尔特曼，马斯克。</seg>\n<seg id=\"2\">没有术语。</seg>\n"
+	plain := TranslateSegments(segs)
+	got := TranslateSegments("Glossary: 马斯克 = Musk; 奥尔特曼 = Altman\n\n" + segs)
+	out := ParseSegments(got)
+	if len(out) != 2 || strings.Count(out[0].Text, "Musk") != 2 || strings.Count(out[0].Text, "Altman") != 1 {
+		t.Errorf("glossary not honoured: %q", got)
+	}
+	if out[1].Text != Translate("没有术语。") {
+		t.Errorf("segment without terms = %q, want %q", out[1].Text, Translate("没有术语。"))
+	}
+	if plain != "<seg id=\"1\">"+Translate("马斯克和奥尔特曼，马斯克。")+"</seg>\n<seg id=\"2\">"+Translate("没有术语。")+"</seg>" {
+		t.Errorf("without a glossary line the answer changed: %q", plain)
 	}
 }

@@ -645,7 +645,7 @@ func (a *answer) content(f Fault) (string, string) {
 	case f.Reply != "":
 		text = f.Reply
 	case a.rec.Kind == KindTranslate:
-		text = FormatSegments(breakSegments(ParseSegments(user), f)) + Brief(a.rec.System(), user)
+		text = FormatSegments(breakSegments(ParseSegments(user), ParseGlossary(user), f)) + Brief(a.rec.System(), user)
 	case a.rec.Kind == KindSummary:
 		text = Summarize(user)
 	default:
@@ -669,8 +669,9 @@ func (a *answer) content(f Fault) (string, string) {
 	return text, finish
 }
 
-// breakSegments translates segs and applies the segment faults of f.
-func breakSegments(segs []Segment, f Fault) []Segment {
+// breakSegments translates segs (with the request's glossary g, if any)
+// and applies the segment faults of f.
+func breakSegments(segs []Segment, g map[string]string, f Fault) []Segment {
 	pick := func(id string) int {
 		if id == "" {
 			return -1
@@ -685,7 +686,7 @@ func breakSegments(segs []Segment, f Fault) []Segment {
 	}
 	out := make([]Segment, len(segs))
 	for i, s := range segs {
-		out[i] = Segment{ID: s.ID, Text: Translate(s.Text)}
+		out[i] = Segment{ID: s.ID, Text: TranslateWithGlossary(s.Text, g)}
 	}
 	if i := pick(f.LeaveChinese); i >= 0 {
 		out[i].Text = segs[i].Text
