@@ -1,7 +1,8 @@
 // Package llm is xlate's one client for chat-completion models: a narrow
 // seam over github.com/sashabaranov/go-openai that works with any
 // OpenAI-compatible endpoint (OpenAI, Ollama, llama.cpp, vLLM, LM Studio,
-// ...). No go-openai type crosses this package's API.
+// ...) and with Azure OpenAI (Config.Azure). No go-openai type crosses this
+// package's API.
 //
 // # Contract
 //
@@ -174,7 +175,19 @@ type Config struct {
 	// server's x-ratelimit-* headers and 429s still pace it). See "Rate
 	// limits" in the package documentation.
 	RPM, TPM int
+	// Azure selects Azure OpenAI: BaseURL is the resource endpoint
+	// (https://NAME.openai.azure.com), Model the deployment name, requests go
+	// to BaseURL/openai/deployments/MODEL/chat/completions?api-version=
+	// APIVersion with the key in an "api-key" header, and a key is required
+	// even for a local BaseURL.
+	Azure bool
+	// APIVersion is Azure's api-version (default DefaultAzureAPIVersion).
+	APIVersion string
 }
+
+// DefaultAzureAPIVersion is the Azure OpenAI api-version used when
+// Config.APIVersion is empty.
+const DefaultAzureAPIVersion = "2024-10-21"
 
 // ErrMissingAPIKey is returned by New for a remote endpoint without a key.
 var ErrMissingAPIKey = errors.New("an API key is required for a non-local endpoint")
@@ -241,7 +254,7 @@ func New(cfg Config) (*OpenAI, error) {
 	if cfg.Model == "" {
 		return nil, errors.New("llm: no model given")
 	}
-	if cfg.APIKey == "" && !IsLocal(cfg.BaseURL) {
+	if cfg.APIKey == "" && (cfg.Azure || !IsLocal(cfg.BaseURL)) {
 		return nil, fmt.Errorf("llm: %s: %w", cfg.BaseURL, ErrMissingAPIKey)
 	}
 	if cfg.Concurrency <= 0 {
@@ -277,6 +290,15 @@ func New(cfg Config) (*OpenAI, error) {
 	hc.Transport = &capturingTransport{base: base}
 
 	oc := openai.DefaultConfig(cfg.APIKey)
+	if cfg.Azure {
+		oc = openai.DefaultAzureConfig(cfg.APIKey, "")
+		oc.APIVersion = cfg.APIVersion
+		if oc.APIVersion == "" {
+			oc.APIVersion = DefaultAzureAPIVersion
+		}
+		// The model is the deployment name, used as given.
+		oc.AzureModelMapperFunc = func(model string) string { return model }
+	}
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	oc.HTTPClient = &hc
 

@@ -17,7 +17,6 @@ import (
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
 	"github.com/xlate/xlate/render"
-	"github.com/xlate/xlate/translate"
 )
 
 // Exit codes.
@@ -44,13 +43,31 @@ type usageError struct{ error }
 // code. ctx is cancelled on Ctrl-C.
 func Main(ctx context.Context, args []string, s Streams) int {
 	app := newApp(s)
-	err := app.RunContext(ctx, append([]string{"xlate"}, reorder(args, app.Flags)...))
-	return exitCode(err, s.Err)
+	st := newStyle(s.Err)
+	if n := len(args); n > 0 && args[n-1] == completeFlag {
+		complete(s.Out, app, args[:n-1])
+		return ExitOK
+	}
+	commands := commandSet(app)
+	args = reorder(args, app.Flags, commands)
+	if name, _ := firstCommand(args, app.Flags, commands); name != "" {
+		commandFileNote(s.Err, name, st)
+	}
+	err := app.RunContext(ctx, append([]string{"xlate"}, args...))
+	return exitCode(err, s.Err, st)
+}
+
+func commandSet(app *cli.App) map[string]bool {
+	m := map[string]bool{}
+	for _, c := range app.Commands {
+		m[c.Name] = true
+	}
+	return m
 }
 
 // exitCode maps the run's error to an exit code, printing it in xlate's
 // voice: "xlate: " prefix, lowercase, one line.
-func exitCode(err error, stderr io.Writer) int {
+func exitCode(err error, stderr io.Writer, st style) int {
 	var code exitError
 	switch {
 	case err == nil:
@@ -58,10 +75,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &code):
 		return int(code)
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(stderr, "xlate: interrupted")
+		fmt.Fprintln(stderr, st.prefix(), "interrupted")
 		return ExitInterrupted
 	}
-	fmt.Fprintf(stderr, "xlate: %v\n", err)
+	fmt.Fprintf(stderr, "%s %v\n", st.prefix(), err)
 	var ue usageError
 	var pu *pipeline.UsageError
 	if errors.As(err, &ue) || errors.As(err, &pu) || isFlagError(err) {
@@ -87,31 +104,71 @@ func isFlagError(err error) bool {
 	return false
 }
 
+// description is the body of --help: examples for each mode, the
+// providers, configuration and precedence, exit status.
+func description() string {
+	return `Examples:
+   xlate article.md                        one file, bilingual markdown to stdout
+   cat article.txt | xlate                 stdin to stdout
+   xlate -o out/ archive/                  a whole tree, mirrored into out/ as <name>.md
+   xlate --suffix .en -o content/ archive/ Hugo multilingual names: article.en.md
+   xlate --layout english -o en.md a.md    the translation only
+   xlate --to French a.md                  another target language
+   xlate --glossary names.csv a.md         fixed renderings of names and terms
+   xlate --provider deepseek a.md          DeepSeek, key in DEEPSEEK_API_KEY
+   xlate --provider ollama a.md            a local Ollama model (qwen2.5:7b), no key
+   xlate --provider azure --base-url https://NAME.openai.azure.com --model DEPLOYMENT a.md
+   xlate --base-url http://gpu:8000/v1 --model Qwen2.5-32B a.md   any OpenAI-compatible server
+   xlate --dry-run -o out/ archive/        requests, tokens and cost, without calling the API
+   xlate config                            every setting, its value and where it came from
+   xlate cache stats                       entries and size of the cache
+   xlate cache prune --older-than 30d      drop cache entries older than 30 days
+   xlate completion bash                   shell completion (bash, zsh, fish) or the man page (man)
+   xlate ./config                          a file named like a command (config, cache, completion)
+
+Providers (--provider, default openai):
+` + providerTable() + `
+
+Configuration:
+   Each setting is taken from, strongest first: its flag, its environment variable, the config
+   file, the provider preset, the built-in default. The config file is YAML keyed by the long
+   flag names (all but output, report and dry-run), at $XDG_CONFIG_HOME/xlate/config.yaml
+   (default ~/.config/xlate/config.yaml) or --config FILE (env XLATE_CONFIG); a relative path in
+   it is relative to the file. For example:
+      provider: deepseek
+      to: English
+      concurrency: 4
+      cache-dir: ~/.cache/xlate
+   "xlate config" prints the effective settings and their sources.
+
+Exit status: 0 all done, 1 some files failed, 2 usage or configuration error, 130 interrupted.
+Colours only on a terminal, and never with NO_COLOR set.`
+}
+
 func newApp(s Streams) *cli.App {
 	return &cli.App{
-		Name:      "xlate",
-		Usage:     "translate Chinese articles into bilingual English markdown with a summary",
-		UsageText: "xlate [flags] [PATH...]\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin.",
-		Description: `Examples:
-   xlate article.md                   one file, bilingual markdown to stdout
-   cat article.txt | xlate            stdin to stdout
-   xlate -o out/ archive/             a whole tree, mirrored into out/ as <name>.md
-   xlate --layout english -o en.md a.md
-   OPENAI_BASE_URL=http://localhost:11434/v1 XLATE_MODEL=qwen2.5:7b xlate a.md   (Ollama, no key)
-
-Exit status: 0 all done, 1 some files failed, 2 usage or configuration error, 130 interrupted.`,
-		Version:         Version,
-		Reader:          s.In,
-		Writer:          s.Out,
-		ErrWriter:       s.Err,
-		HideHelpCommand: true,
-		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are mapped in Main
+		Name:                 "xlate",
+		Usage:                "translate Chinese articles into bilingual English markdown with a summary",
+		UsageText:            "xlate [flags] [PATH...]\nxlate config | cache stats|clear|prune | completion bash|zsh|fish|man\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin.",
+		Description:          description(),
+		Version:              buildVersion(),
+		Reader:               s.In,
+		Writer:               s.Out,
+		ErrWriter:            s.Err,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,                         // Main answers the protocol itself (complete)
+		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped in Main
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err} // a one-line error and a hint, not the whole help
 		},
-		Flags: flags(),
+		Flags:    flags(),
+		Commands: []*cli.Command{cacheCommand(s), completionCommand(s), configCommand(s)},
 		Action: func(c *cli.Context) error {
-			opts, err := optionsFrom(c)
+			st, err := resolveSettings(c)
+			if err != nil {
+				return err
+			}
+			opts, err := optionsFrom(c, st)
 			if err != nil {
 				return err
 			}
@@ -120,41 +177,19 @@ Exit status: 0 all done, 1 some files failed, 2 usage or configuration error, 13
 	}
 }
 
-func flags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output `FILE` for one input, or output `DIR` for a directory or several inputs (default: stdout)"},
-		&cli.StringFlag{Name: "base-url", EnvVars: []string{"OPENAI_BASE_URL"}, Value: llm.DefaultBaseURL, Usage: "OpenAI-compatible API `URL` (OpenAI, DeepSeek, Ollama, vLLM, llama.cpp server)"},
-		&cli.StringFlag{Name: "api-key", EnvVars: []string{"OPENAI_API_KEY"}, Usage: "API `KEY` (not needed for a local server)"},
-		&cli.StringFlag{Name: "model", EnvVars: []string{"XLATE_MODEL"}, Value: "gpt-4o-mini", Usage: "model `NAME`"},
-		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"XLATE_CACHE_DIR"}, Usage: "translation cache `DIR` (default: the user cache dir + /xlate)"},
-		&cli.BoolFlag{Name: "no-cache", Usage: "neither read nor write the cache"},
-		&cli.BoolFlag{Name: "no-summary", Usage: "skip the summary"},
-		&cli.StringFlag{Name: "layout", Value: "bilingual", Usage: "`bilingual` (original, then translation) or english (translation only)"},
-		&cli.IntFlag{Name: "chunk-tokens", Value: translate.DefaultBudget, Usage: "source tokens per translation request (the chunk budget)"},
-		&cli.IntFlag{Name: "concurrency", Value: 8, Usage: "requests in flight at once"},
-		&cli.BoolFlag{Name: "stream", Value: true, Usage: "stream answers (SSE); --stream=false for servers that cannot"},
-		&cli.IntFlag{Name: "retries", Value: 4, Usage: "retries of a failed request (429, 5xx, timeouts)"},
-		&cli.DurationFlag{Name: "retry-backoff", Value: time.Second, Usage: "base of the exponential backoff between retries (when the server does not say how long to wait)"},
-		&cli.DurationFlag{Name: "timeout", Value: 120 * time.Second, Usage: "time limit of one request"},
-		&cli.DurationFlag{Name: "stall-timeout", Value: 60 * time.Second, Usage: "streaming: give up on (and retry) a request that sends nothing for this long"},
-		&cli.IntFlag{Name: "rpm", Usage: "client-side limit: requests per minute (0 = none); set it just under your provider's limit"},
-		&cli.IntFlag{Name: "tpm", Usage: "client-side limit: tokens per minute, prompt plus answer (0 = none)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "parse, chunk and consult the cache, then print the plan (requests, tokens, cost) without calling the API"},
-		&cli.StringFlag{Name: "report", Usage: "write the run's figures (or the dry run's plan) as JSON to `FILE`"},
-		&cli.Float64Flag{Name: "price-in", Usage: "price of prompt tokens, USD per million (default: built-in table for the model)"},
-		&cli.Float64Flag{Name: "price-out", Usage: "price of answer tokens, USD per million (default: built-in table for the model)"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors (no progress, no summary line)"},
-		&cli.BoolFlag{Name: "verbose", Usage: "log each request to stderr"},
-	}
-}
-
-// options is everything a run needs, resolved from flags and environment.
+// options is everything a run needs, resolved from flags, environment,
+// config file and provider preset.
 type options struct {
 	inputs      []string
 	output      string
+	provider    provider
 	baseURL     string
 	apiKey      string
+	apiVersion  string // azure
 	model       string
+	lang        string
+	glossary    string // path
+	suffix      string
 	cacheDir    string
 	noCache     bool
 	noSummary   bool
@@ -175,13 +210,19 @@ type options struct {
 	priceKnown  bool
 }
 
-func optionsFrom(c *cli.Context) (options, error) {
+// optionsFrom reads and checks the settings; st is resolveSettings' result.
+func optionsFrom(c *cli.Context, st *settings) (options, error) {
 	o := options{
 		inputs:      c.Args().Slice(),
 		output:      c.String("output"),
-		baseURL:     strings.TrimRight(c.String("base-url"), "/"),
-		apiKey:      c.String("api-key"),
-		model:       c.String("model"),
+		provider:    st.provider,
+		baseURL:     strings.TrimRight(strings.TrimSpace(c.String("base-url")), "/"),
+		apiKey:      strings.TrimSpace(c.String("api-key")),
+		apiVersion:  c.String("azure-api-version"),
+		model:       strings.TrimSpace(c.String("model")),
+		lang:        strings.TrimSpace(c.String("to")),
+		glossary:    c.String("glossary"),
+		suffix:      suffix(c.String("suffix")),
 		cacheDir:    c.String("cache-dir"),
 		noCache:     c.Bool("no-cache"),
 		noSummary:   c.Bool("no-summary"),
@@ -199,6 +240,11 @@ func optionsFrom(c *cli.Context) (options, error) {
 		dryRun:      c.Bool("dry-run"),
 		report:      c.String("report"),
 	}
+	p := o.provider
+	if p.azure {
+		// The endpoint is the resource's; go-openai adds /openai/deployments/….
+		o.baseURL = strings.TrimSuffix(o.baseURL, "/openai")
+	}
 	o.price, o.priceKnown = pricing.Lookup(o.model)
 	if c.IsSet("price-in") || c.IsSet("price-out") {
 		o.price = pricing.Price{In: c.Float64("price-in"), Out: c.Float64("price-out")}
@@ -208,9 +254,18 @@ func optionsFrom(c *cli.Context) (options, error) {
 	if o.layout, err = render.ParseLayout(c.String("layout")); err != nil {
 		return o, usageError{fmt.Errorf("--layout: %w", err)}
 	}
+	needKey := p.keyEnv != "" && (p.azure || !llm.IsLocal(o.baseURL)) && !o.dryRun
 	switch {
+	case p.azure && o.baseURL == "":
+		return o, usageError{errors.New("--provider azure needs --base-url: your resource's endpoint, https://NAME.openai.azure.com (or set AZURE_OPENAI_ENDPOINT)")}
+	case o.baseURL == "":
+		return o, usageError{errors.New("--base-url is empty: name the API's URL, or choose a --provider")}
+	case p.azure && o.model == "":
+		return o, usageError{errors.New("--provider azure needs --model: the name of your deployment")}
 	case o.model == "":
 		return o, usageError{errors.New("--model is empty: name a model (or set XLATE_MODEL)")}
+	case o.lang == "":
+		return o, usageError{errors.New("--to is empty: name the target language, such as English")}
 	case o.chunkTokens < 64:
 		return o, usageError{fmt.Errorf("--chunk-tokens %d is too small: use 64 or more", o.chunkTokens)}
 	case o.concurrency < 1:
@@ -225,11 +280,23 @@ func optionsFrom(c *cli.Context) (options, error) {
 		return o, usageError{fmt.Errorf("--retry-backoff %v: use a positive duration such as 1s", o.backoff)}
 	case o.stall <= 0:
 		return o, usageError{fmt.Errorf("--stall-timeout %v: use a positive duration such as 1m", o.stall)}
-	case o.apiKey == "" && !llm.IsLocal(o.baseURL) && !o.dryRun:
-		if o.baseURL == llm.DefaultBaseURL {
-			return o, usageError{errors.New("no API key: set OPENAI_API_KEY (or pass --api-key), or point --base-url at a local server")}
+	case o.apiKey == "" && needKey:
+		if p.name == defaultProvider && o.baseURL == p.baseURL {
+			return o, usageError{fmt.Errorf("no API key: set %s (or pass --api-key), or point --base-url at a local server", p.keyEnv)}
 		}
-		return o, usageError{fmt.Errorf("no API key for %s: set OPENAI_API_KEY (or pass --api-key)", o.baseURL)}
+		if o.baseURL != p.baseURL && !p.azure {
+			return o, usageError{fmt.Errorf("no API key for %s: set %s (or pass --api-key)", o.baseURL, p.keyEnv)}
+		}
+		return o, usageError{fmt.Errorf("no API key: set %s (or pass --api-key)", p.keyEnv)}
 	}
 	return o, nil
+}
+
+// suffix normalises --suffix: "en" means ".en".
+func suffix(s string) string {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.ContainsAny(s[:1], ".-_") {
+		s = "." + s
+	}
+	return s
 }

@@ -24,14 +24,47 @@ func TestReorder(t *testing.T) {
 		{"- -o x.md", "-o x.md -"},
 		{"a.md -- -o", "a.md -- -o"},
 		{"a.md -q", "-q a.md"},
+		// Commands: the root's flags move in front, the command's stay.
+		{"config --provider deepseek", "--provider deepseek config"},
+		{"config --model=m -q", "--model=m -q config"},
+		{"cache prune --older-than 30d --cache-dir d", "--cache-dir d cache prune --older-than 30d"},
+		{"completion bash", "completion bash"},
+		{"config --help", "config --help"},
+		// A flag's value or a later argument is not a command.
+		{"-o config a.md", "-o config a.md"},
+		{"./config -o x.md", "-o x.md ./config"},
+		{"a.md config", "a.md config"},
 	}
 	app := newApp(Streams{})
 	for _, tt := range tests {
-		got := strings.Join(reorder(strings.Fields(tt.in), app.Flags), " ")
+		got := strings.Join(reorder(strings.Fields(tt.in), app.Flags, commandSet(app)), " ")
 		if got != tt.want {
 			t.Errorf("reorder(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// isolate clears the environment xlate reads and points the config file and
+// the cache at empty directories, so that the machine's settings cannot leak
+// into a test.
+func isolate(t *testing.T) {
+	t.Helper()
+	for _, v := range []string{"XLATE_PROVIDER", "XLATE_MODEL", "XLATE_TO", "XLATE_GLOSSARY", "XLATE_CONFIG",
+		"OPENAI_BASE_URL", "OPENAI_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "AZURE_OPENAI_API_KEY",
+		"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_VERSION", "NO_COLOR"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
+}
+
+// runMain runs Main in process with stdin and returns its exit code and
+// output.
+func runMain(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, Streams{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
 }
 
 func TestMainOptionsAndExitCodes(t *testing.T) {
@@ -58,9 +91,8 @@ func TestMainOptionsAndExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
 			t.Setenv("OPENAI_BASE_URL", srv.URL())
-			t.Setenv("OPENAI_API_KEY", "")
-			t.Setenv("XLATE_CACHE_DIR", t.TempDir())
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
@@ -81,8 +113,8 @@ func TestMainOptionsAndExitCodes(t *testing.T) {
 
 func TestMainInterruptedExits130(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{})
+	isolate(t)
 	t.Setenv("OPENAI_BASE_URL", srv.URL())
-	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out, errb bytes.Buffer
@@ -114,8 +146,8 @@ func TestMainDirectoryConcurrently(t *testing.T) {
 		}
 		return fakeopenai.Fault{}
 	}})
+	isolate(t)
 	t.Setenv("OPENAI_BASE_URL", srv.URL())
-	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
 	in := t.TempDir()
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "corpus", "*.md"))
 	if len(files) < 10 {
@@ -147,8 +179,8 @@ func TestMainDirectoryConcurrently(t *testing.T) {
 
 func TestDryRunAndReport(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{})
+	isolate(t)
 	t.Setenv("OPENAI_BASE_URL", srv.URL())
-	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
 	in := filepath.Join("..", "..", "testdata", "corpus", "华盛顿内幕_马斯克极其厌恶的奥尔特曼_如何赢得特朗普支持.md")
 	dir := t.TempDir()
 	plan := filepath.Join(dir, "plan.json")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
 	"github.com/xlate/xlate/summarize"
@@ -25,16 +26,25 @@ func run(ctx context.Context, o options, s Streams) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(s.Err, &slog.HandlerOptions{Level: level}))
+	logger.Debug("settings", "provider", o.provider.name, "base_url", o.baseURL, "model", o.model, "to", o.lang,
+		"api_key", o.apiKey != "", "cache", !o.noCache, "concurrency", o.concurrency)
+	st := newStyle(s.Err)
 
 	output := o.output
 	if o.dryRun && output == "" {
 		// A dry run writes nothing, but a directory still plans its outputs.
 		output = filepath.Join(os.TempDir(), "xlate-dry-run")
 	}
-	jobs, skipped, err := pipeline.Plan(o.inputs, output)
+	jobs, skipped, err := pipeline.PlanWith(o.inputs, output, pipeline.PlanOptions{Suffix: o.suffix})
 	if err != nil {
 		return err
 	}
+
+	gloss, err := loadGlossary(o.glossary)
+	if err != nil {
+		return err
+	}
+	logger.Debug("glossary", "file", o.glossary, "entries", len(gloss))
 
 	var store cache.Store = cache.Nop{}
 	if !o.noCache {
@@ -55,8 +65,11 @@ func run(ctx context.Context, o options, s Streams) error {
 		retries = -1 // llm reads 0 as "the default"
 	}
 	key := o.apiKey
-	if key == "" && o.dryRun {
+	switch {
+	case key == "" && o.dryRun:
 		key = "dry-run" // never sent: a dry run makes no request
+	case key == "" && o.provider.keyEnv == "" && !llm.IsLocal(o.baseURL):
+		key = o.provider.name // Ollama on another host ignores the key, but llm wants one
 	}
 	client, err := llm.New(llm.Config{
 		BaseURL:      o.baseURL,
@@ -71,31 +84,33 @@ func run(ctx context.Context, o options, s Streams) error {
 		RPM:          o.rpm,
 		TPM:          o.tpm,
 		Logger:       logger,
+		Azure:        o.provider.azure,
+		APIVersion:   o.apiVersion,
 	})
 	if err != nil {
 		return usageError{err}
 	}
 	counter := chunk.Default()
 	p := &pipeline.Pipeline{
-		Translator: translate.New(client, store, counter, translate.Options{Model: o.model, Budget: o.chunkTokens}),
+		Translator: translate.New(client, store, counter, translate.Options{Model: o.model, Lang: o.lang, Budget: o.chunkTokens, Glossary: gloss}),
 		Layout:     o.layout,
 		Model:      o.model,
 	}
 	if !o.noSummary {
-		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: o.model})
+		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: o.model, Lang: o.lang})
 	}
 
 	errorf := func(format string, args ...any) {
-		fmt.Fprintf(s.Err, "xlate: "+format+"\n", args...)
+		fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
 	}
 	for _, e := range skipped {
 		errorf("%v", e)
 	}
-	prog := newProgress(s.Err, !o.quiet && !o.dryRun && isTerminal(s.Err), len(jobs), client)
+	prog := newProgress(s.Err, !o.quiet && !o.verbose && !o.dryRun && isTerminal(s.Err), len(jobs), client)
 	errorf = prog.wrap(errorf)
 	rep := p.Run(ctx, jobs, pipeline.RunOptions{
 		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Files: 2 * o.concurrency,
-		DryRun: o.dryRun, Progress: prog.update,
+		DryRun: o.dryRun, Progress: prog.update, Logger: logger,
 	})
 	prog.stop()
 	rep.Failed += len(skipped)
@@ -104,12 +119,12 @@ func run(ctx context.Context, o options, s Streams) error {
 	if o.dryRun {
 		writePlan(s.Out, o, rep)
 	}
-	st := client.Stats()
+	stats := client.Stats()
 	if !o.quiet && !o.dryRun && (len(jobs)+len(skipped) > 1 || rep.Failed > 0 || rep.Interrupted) {
-		fmt.Fprintln(s.Err, summaryLine(o, rep, st, wall))
+		fmt.Fprintln(s.Err, st.dim(summaryLine(o, rep, stats, wall)))
 	}
 	if o.report != "" {
-		if err := writeReport(o, rep, st, wall); err != nil {
+		if err := writeReport(o, rep, stats, wall); err != nil {
 			errorf("report: %v", err)
 			if rep.Failed == 0 && !rep.Interrupted {
 				return exitError(ExitFailed)
@@ -118,10 +133,23 @@ func run(ctx context.Context, o options, s Streams) error {
 	}
 	switch {
 	case rep.Interrupted:
-		fmt.Fprintln(s.Err, "xlate: interrupted; finished files are written and finished paragraphs cached: run the same command again to resume")
+		fmt.Fprintln(s.Err, st.prefix(), "interrupted; finished files are written and finished paragraphs cached: run the same command again to resume")
 		return exitError(ExitInterrupted)
 	case rep.Failed > 0:
 		return exitError(ExitFailed)
 	}
 	return nil
+}
+
+// loadGlossary reads the --glossary file ("" = none); a bad file is a usage
+// error.
+func loadGlossary(path string) (glossary.Glossary, error) {
+	if path == "" {
+		return nil, nil
+	}
+	g, err := glossary.Load(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return g, nil
 }
