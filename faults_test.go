@@ -136,6 +136,17 @@ func checkFaultRun(t *testing.T, out, cacheDir string) {
 	}
 }
 
+// quickReset is a 429's x-ratelimit headers with resets of milliseconds:
+// xlate honours them (it pauses until the reset), and real ones of a second
+// would only make the tests slow.
+var quickReset = &fakeopenai.RateLimit{LimitRequests: 500, LimitTokens: 30000, ResetRequests: "5ms", ResetTokens: "10ms"}
+
+// quick gives a rate-limit fault quickReset headers.
+func quick(f fakeopenai.Fault) fakeopenai.Fault {
+	f.RateLimit = quickReset
+	return f
+}
+
 // first applies f the first time the server sees a request: a transient
 // fault that the same request, asked again, gets past. Every new request
 // (each re-ask of fewer segments, each half of a split chunk) meets the
@@ -157,15 +168,14 @@ func first(f fakeopenai.Fault) fakeopenai.FaultFunc {
 
 func TestFaultsEachAlone(t *testing.T) {
 	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
-	quickReset := &fakeopenai.RateLimit{LimitRequests: 500, LimitTokens: 30000, ResetRequests: "5ms", ResetTokens: "10ms"}
 	tests := []struct {
 		name  string
 		fault fakeopenai.FaultFunc
 		args  []string
 	}{
-		{"429 retry-after-ms", first(fakeopenai.RateLimitedMs(5)), nil},
-		{"429 retry-after seconds", first(fakeopenai.RateLimited("0")), nil},
-		{"429 retry-after date", first(fakeopenai.RateLimited(past)), nil},
+		{"429 retry-after-ms", first(quick(fakeopenai.RateLimitedMs(5))), nil},
+		{"429 retry-after seconds", first(quick(fakeopenai.RateLimited("0"))), nil},
+		{"429 retry-after date", first(quick(fakeopenai.RateLimited(past))), nil},
 		{"429 x-ratelimit-reset", first(fakeopenai.Fault{Status: 429, RateLimit: quickReset}), nil},
 		{"500", first(fakeopenai.ServerError(500)), nil},
 		{"502 html", first(fakeopenai.Fault{Status: 502, ErrorBody: "<html><body>502 Bad Gateway</body></html>"}), nil},
@@ -223,7 +233,7 @@ func counted(f fakeopenai.FaultFunc) (fakeopenai.FaultFunc, *atomic.Int64) {
 // often that content was seen, not on timing, so a run is reproducible.
 func mixed(percent int) fakeopenai.FaultFunc {
 	faults := []fakeopenai.Fault{
-		fakeopenai.RateLimitedMs(3), fakeopenai.ServerError(500), fakeopenai.ServerError(503),
+		quick(fakeopenai.RateLimitedMs(3)), fakeopenai.ServerError(500), fakeopenai.ServerError(503),
 		{Delay: 10 * time.Second}, {Reset: true}, {Stall: true}, {BadJSON: true}, {Truncate: true},
 		{DropSegment: "2"}, {MergeSegments: fakeopenai.FirstSegment}, {DuplicateSegment: "1"},
 		{ExtraSegment: "99"}, {EmptySegment: fakeopenai.FirstSegment}, {LeaveChinese: fakeopenai.FirstSegment},
