@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -208,6 +209,9 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("create output directory: %w", err)
 	}
 	removeStaleTemps(path, time.Now().Add(-StaleTempAge))
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil // unchanged: a warm re-run rewrites nothing
+	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)

@@ -31,20 +31,26 @@ func (t *Translator) Estimate(in Input) Estimate {
 		items []chunk.Item
 		seen  = map[string]bool{}
 	)
+	counter := memo(t.counter)
 	for i, s := range all {
 		if !NeedsTranslation(s) {
 			continue
 		}
-		e.SourceTokens += t.counter.Count(s)
 		if seen[s] {
+			e.SourceTokens += counter.Count(s)
 			continue
 		}
 		seen[s] = true
 		e.Segments++
-		if _, ok := t.store.Get(t.key(s)); ok {
-			e.Cached++
-			continue
+		if v, ok := t.store.Get(t.key(s)); ok {
+			if _, n, ok := decodeEntry(v); ok {
+				e.Cached++
+				e.SourceTokens += n
+				counter.m[s] = n
+				continue
+			}
 		}
+		e.SourceTokens += counter.Count(s)
 		masked, _ := mask(s)
 		items = append(items, chunk.Item{ID: i, Text: masked})
 	}
@@ -52,7 +58,7 @@ func (t *Translator) Estimate(in Input) Estimate {
 		return e
 	}
 	e.Brief = in.Brief && sentShare(all, items) >= minBriefShare
-	chunks := chunk.Split(items, t.opts.Budget, t.counter)
+	chunks := chunk.Split(items, t.opts.Budget, counter)
 	e.Chunks = len(chunks)
 	kind := briefNone
 	switch {
@@ -61,18 +67,39 @@ func (t *Translator) Estimate(in Input) Estimate {
 	case e.Brief:
 		kind = briefNote
 	}
-	// Each chunk's first request, exactly as translateItems would build it.
+	// Each chunk's first request as translateItems builds it: the system
+	// message, the context lines, and the segments, whose tokens (wrappers
+	// included) the chunker has counted already.
 	for _, c := range chunks {
 		texts := make([]string, len(c.Pieces))
 		for i, p := range c.Pieces {
 			texts[i] = p.Text
 		}
-		system, user := t.request(job{title: in.Title, prev: previous(all, c.Pieces[0]), brief: kind}, texts)
-		e.InputTokens += t.counter.Count(system) + t.counter.Count(user)
+		system, context := t.requestParts(job{title: in.Title, prev: previous(all, c.Pieces[0]), brief: kind}, texts)
+		e.InputTokens += counter.Count(system) + counter.Count(context) + c.Tokens
 		e.OutputTokens += int(float64(c.Tokens) * outputPerSource)
 		if e.Brief {
 			e.OutputTokens += 60 // a note, or a summary
 		}
 	}
 	return e
+}
+
+// memoCounter remembers counts, so that one call counts each text (and
+// each system prompt) once: BPE counting is the costliest step of a dry
+// run. Not safe for concurrent use: one per call.
+type memoCounter struct {
+	c chunk.Counter
+	m map[string]int
+}
+
+func memo(c chunk.Counter) *memoCounter { return &memoCounter{c: c, m: map[string]int{}} }
+
+func (m *memoCounter) Count(s string) int {
+	if n, ok := m.m[s]; ok {
+		return n
+	}
+	n := m.c.Count(s)
+	m.m[s] = n
+	return n
 }

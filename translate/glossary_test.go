@@ -227,7 +227,9 @@ func TestEstimateWithGlossary(t *testing.T) {
 			prompt += tr.counter.Count(msg.Content)
 		}
 	}
-	if e.Chunks != len(m.reqs) || e.InputTokens != prompt {
+	// The estimate adds up the parts of each request (counted once each, for
+	// speed), so BPE merges across their seams may differ by a few tokens.
+	if diff := e.InputTokens - prompt; e.Chunks != len(m.reqs) || diff < -prompt/50 || diff > prompt/50 {
 		t.Errorf("estimate: %d chunks, %d input tokens; translate: %d requests, %d prompt tokens", e.Chunks, e.InputTokens, len(m.reqs), prompt)
 	}
 }

@@ -120,6 +120,16 @@ func pick(texts []string, idx []int) []string {
 // pieces): the title and the end of the previous paragraph as context, the
 // glossary entries whose source occurs in texts, then the segments.
 func (t *Translator) request(j job, texts []string) (system, user string) {
+	system, context := t.requestParts(j, texts)
+	var b strings.Builder
+	b.WriteString(context)
+	formatSegments(&b, texts)
+	return system, b.String()
+}
+
+// requestParts returns a request's system message and the context lines
+// that open its user message, before the segments.
+func (t *Translator) requestParts(j job, texts []string) (system, context string) {
 	var b strings.Builder
 	if j.title != "" {
 		fmt.Fprintf(&b, "Title: %s\n", oneLine(j.title))
@@ -134,8 +144,6 @@ func (t *Translator) request(j job, texts []string) (system, user string) {
 	if b.Len() > 0 {
 		b.WriteString("\n")
 	}
-	formatSegments(&b, texts)
-
 	system = systemPrompt
 	if len(terms) > 0 {
 		system += glossaryPrompt

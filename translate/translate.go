@@ -31,7 +31,7 @@ import (
 
 // PromptVersion is part of every cache key: change it whenever the prompt or
 // the protocol changes in a way that changes translations.
-const PromptVersion = "t1"
+const PromptVersion = "t2"
 
 // DefaultBudget is the default chunk budget in tokens of source text.
 const DefaultBudget = 1500
@@ -168,6 +168,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	// Index 0 is the title; texts follow. Identical texts are requested once.
 	all := append([]string{in.Title}, in.Texts...)
 	out := make([]string, len(all))
+	counter := memo(t.counter) // texts are counted here and again by the chunker
 	var (
 		items   []chunk.Item
 		first   = map[string]int{}     // text -> index of its first occurrence among misses
@@ -188,13 +189,16 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 			out[i] = s
 			continue
 		}
-		source += t.counter.Count(s)
 		key := t.key(s)
 		if v, ok := t.store.Get(key); ok {
-			t.stats.Cached.Add(1)
-			out[i] = string(v)
-			continue
+			if text, n, ok := decodeEntry(v); ok {
+				t.stats.Cached.Add(1)
+				out[i] = text
+				source += n
+				continue
+			}
 		}
+		source += counter.Count(s)
 		if j, ok := first[s]; ok {
 			dups = append(dups, [2]int{i, j})
 			continue
@@ -237,7 +241,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	res := Output{Requested: len(items) + len(waiting), SourceTokens: source}
 	if len(items) > 0 {
 		brief := in.Brief && sentShare(all, items) >= minBriefShare
-		if err := t.translateItems(ctx, in.Title, all, items, urls, out, brief, &res); err != nil {
+		if err := t.translateItems(ctx, counter, in.Title, all, items, urls, out, brief, &res); err != nil {
 			return Output{}, err // the deferred settle releases the waiters
 		}
 	}
@@ -291,7 +295,7 @@ func (t *Translator) await(ctx context.Context, title string, all []string, wait
 		return nil
 	}
 	slices.SortFunc(again, func(a, b chunk.Item) int { return a.ID - b.ID })
-	return t.translateItems(ctx, title, all, again, urls, out, false, &Output{})
+	return t.translateItems(ctx, t.counter, title, all, again, urls, out, false, &Output{})
 }
 
 // minBriefShare is the least share of an article's text that must go to the
@@ -318,8 +322,8 @@ func sentShare(all []string, items []chunk.Item) float64 {
 
 // translateItems translates items into out[item.ID], chunk by chunk in
 // parallel, puts their URLs back and caches each finished item.
-func (t *Translator) translateItems(ctx context.Context, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output) error {
-	chunks := chunk.Split(items, t.opts.Budget, t.counter)
+func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output) error {
+	chunks := chunk.Split(items, t.opts.Budget, counter)
 	kind := briefNone
 	switch {
 	case brief && len(chunks) == 1:
@@ -346,7 +350,7 @@ func (t *Translator) translateItems(ctx context.Context, title string, all []str
 			}
 			out[p.ID] = s
 			// A failed Put only costs a request next time.
-			_ = t.store.Put(t.key(all[p.ID]), []byte(s))
+			_ = t.store.Put(t.key(all[p.ID]), encodeEntry(t.counter.Count(all[p.ID]), s))
 		}
 	}
 	// A failing chunk does not cancel the others: their work lands in the
