@@ -74,12 +74,13 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 			defer release()
 		}
 	}
-	tr, err := p.Translator.Translate(ctx, translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum})
+	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
+	tr, err := p.Translator.Translate(ctx, in)
 	if err != nil {
 		return Result{}, err
 	}
 	if wantSum && !haveSum {
-		if sum, err = p.summary(ctx, tr); err != nil {
+		if sum, err = p.summary(ctx, in, tr); err != nil {
 			return Result{}, err
 		}
 		p.Summarizer.Remember(a.Title, texts, sum)
@@ -102,16 +103,32 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 }
 
 // summary makes the summary of a translated article.
-func (p *Pipeline) summary(ctx context.Context, tr translate.Output) (summarize.Summary, error) {
+func (p *Pipeline) summary(ctx context.Context, in translate.Input, tr translate.Output) (summarize.Summary, error) {
 	if tr.Summary != "" {
 		if sum, err := p.Summarizer.Parse(tr.Summary); err == nil {
 			return sum, nil
 		}
 	}
-	if tr.Notes != nil {
-		return p.Summarizer.FromNotes(ctx, tr.Title, tr.Notes)
+	if keptShare(in.Texts) > 0.3 {
+		// Mostly English already: the model saw too little of it to note.
+		return p.Summarizer.Summarize(ctx, tr.Title, tr.Texts)
 	}
-	return p.Summarizer.Summarize(ctx, tr.Title, tr.Texts)
+	return p.Summarizer.FromNotes(ctx, tr.Title, p.Translator.SummaryInput(in, tr))
+}
+
+// keptShare is the share (in bytes) of texts that hold no Chinese.
+func keptShare(texts []string) float64 {
+	var kept, total int
+	for _, s := range texts {
+		total += len(s)
+		if !translate.NeedsTranslation(s) {
+			kept += len(s)
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(kept) / float64(total)
 }
 
 // deriveTitle gives an untitled article (plain text, bare HTML; the parser

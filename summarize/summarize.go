@@ -164,12 +164,20 @@ func (s *Summarizer) Summarize(ctx context.Context, title string, texts []string
 }
 
 // FromNotes combines the notes the model wrote on each chunk of an
-// article while translating it into the article's summary: one small
-// request instead of a second reading of the article.
+// article while translating it (or, for a chunk without a note, the chunk's
+// translation) into the article's summary: one small request instead of a
+// second reading of the article.
 func (s *Summarizer) FromNotes(ctx context.Context, title string, notes []string) (Summary, error) {
 	items := make([]chunk.Item, len(notes))
+	total := 0
 	for i, n := range notes {
 		items[i] = chunk.Item{ID: i, Text: n}
+		total += s.counter.Count(n)
+	}
+	if total > s.opts.Budget {
+		// Some parts are translations rather than notes, too many for one
+		// request: summarise them part by part.
+		return s.summarizeAll(ctx, title, items)
 	}
 	return s.summarize(ctx, "notes", title, items)
 }

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -137,9 +138,6 @@ type Output struct {
 	// Summary is the summary block of a one-request article (for
 	// summarize.Parse), when Brief was set and the model gave one.
 	Summary string
-	// Notes are the chunk notes of a longer article, in order, when Brief
-	// was set and every chunk's answer had one; otherwise nil.
-	Notes []string
 	// SourceTokens counts the tokens of the texts that need translation,
 	// cached or not: the size of the job, for reports.
 	SourceTokens int
@@ -320,6 +318,51 @@ func sentShare(all []string, items []chunk.Item) float64 {
 	return float64(sent) / float64(total)
 }
 
+// noteKey is the cache key of the note on a chunk of (masked) texts.
+func (t *Translator) noteKey(texts []string) string {
+	return cache.Key(append([]string{"note", PromptVersion, t.opts.Model, t.lang.Name}, texts...)...)
+}
+
+// SummaryInput returns what a summary of a translated article can be made
+// from, chunk by chunk of the whole article (as the chunker packs it when
+// nothing is cached): the note the model wrote on the chunk, when the cache
+// has it, or else the chunk's translation. After one paragraph of a long
+// article was edited, that is every note but one and one chunk of English:
+// one small request instead of a second reading of the article.
+func (t *Translator) SummaryInput(in Input, out Output) []string {
+	all := append([]string{in.Title}, in.Texts...)
+	tr := append([]string{out.Title}, out.Texts...)
+	var items []chunk.Item
+	seen := map[string]bool{}
+	for i, s := range all {
+		if !NeedsTranslation(s) || seen[s] {
+			continue
+		}
+		seen[s] = true
+		masked, _ := mask(s)
+		items = append(items, chunk.Item{ID: i, Text: masked})
+	}
+	var parts []string
+	for _, c := range chunk.Split(items, t.opts.Budget, t.counter) {
+		texts := make([]string, len(c.Pieces))
+		for i, p := range c.Pieces {
+			texts[i] = p.Text
+		}
+		if v, ok := t.store.Get(t.noteKey(texts)); ok && len(v) > 0 {
+			parts = append(parts, string(v))
+			continue
+		}
+		var b strings.Builder
+		for i, p := range c.Pieces {
+			if i == 0 || p.ID != c.Pieces[i-1].ID {
+				b.WriteString(tr[p.ID] + "\n")
+			}
+		}
+		parts = append(parts, strings.TrimSpace(b.String()))
+	}
+	return parts
+}
+
 // translateItems translates items into out[item.ID], chunk by chunk in
 // parallel, puts their URLs back and caches each finished item.
 func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output) error {
@@ -362,7 +405,12 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 			for i, p := range c.Pieces {
 				texts[i] = p.Text
 			}
-			j := job{title: title, prev: previous(all, c.Pieces[0]), brief: kind, gotBrief: func(s string) { notes[ci] = s }}
+			j := job{title: title, prev: previous(all, c.Pieces[0]), brief: kind, gotBrief: func(s string) {
+				notes[ci] = s
+				if kind == briefNote {
+					_ = t.store.Put(t.noteKey(texts), []byte(s))
+				}
+			}}
 			err := t.translatePieces(ctx, j, texts, func(i int, s string) { accept(c.Pieces[i], s) })
 			var se *SegmentError
 			if errors.As(err, &se) {
@@ -375,16 +423,8 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	switch kind {
-	case briefSummary:
+	if kind == briefSummary {
 		res.Summary = notes[0]
-	case briefNote:
-		res.Notes = notes
-		for _, n := range notes {
-			if n == "" {
-				res.Notes = nil
-			}
-		}
 	}
 	return nil
 }

@@ -409,3 +409,52 @@ func TestEstimateMatchesTranslate(t *testing.T) {
 		t.Errorf("after the run: %+v, want all cached", e2)
 	}
 }
+
+func TestSummaryInputUsesCachedNotes(t *testing.T) {
+	store, _ := cache.Open(t.TempDir())
+	noted := func(n int, segs map[int]string) (string, string) {
+		return answerAll(segs, nil) + "<note>A note on this chunk.</note>", ""
+	}
+	tr := newTestTranslator(t, &stubClient{answer: noted}, store, 100)
+	var texts []string
+	for i := range 6 {
+		texts = append(texts, strings.Repeat(fmt.Sprintf("第%d段的内容。", i), 8))
+	}
+	in := Input{Title: "标题", Texts: texts, Brief: true}
+	out, err := tr.Translate(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := tr.SummaryInput(in, out)
+	if len(parts) < 3 {
+		t.Fatalf("%d parts, want one per chunk", len(parts))
+	}
+	for _, p := range parts {
+		if p != "A note on this chunk." {
+			t.Errorf("part %q: want the cached note", p)
+		}
+	}
+	// Edit one word of a paragraph: its chunk's note is gone, its
+	// translation stands in. (An edit that changes a paragraph's length a
+	// lot can move the chunk boundaries after it, and more chunks fall back
+	// to their translations; still one request.)
+	in.Texts = append([]string(nil), texts...)
+	in.Texts[3] = strings.Replace(texts[3], "内容", "内幕", 1)
+	c := &stubClient{answer: good}
+	tr2 := newTestTranslator(t, c, store, 100)
+	out, err = tr2.Translate(context.Background(), in)
+	if err != nil || c.count() != 1 {
+		t.Fatalf("edited run: %v, %d requests", err, c.count())
+	}
+	notes, translated := 0, 0
+	for _, p := range tr2.SummaryInput(in, out) {
+		if p == "A note on this chunk." {
+			notes++
+		} else if strings.Contains(p, english(in.Texts[3])) {
+			translated++
+		}
+	}
+	if notes != len(parts)-1 || translated != 1 {
+		t.Errorf("after the edit: %d notes and %d translated chunks, want %d and 1", notes, translated, len(parts)-1)
+	}
+}
