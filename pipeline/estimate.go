@@ -1,9 +1,6 @@
 package pipeline
 
-import (
-	"github.com/xlate/xlate/article"
-	"github.com/xlate/xlate/translate"
-)
+import "github.com/xlate/xlate/translate"
 
 // Estimate is what processing files would take, worked out without any
 // request (a dry run).
@@ -41,17 +38,9 @@ const (
 // Estimate works out what Article would request for an input, consulting
 // the cache, without sending anything.
 func (p *Pipeline) Estimate(data []byte, ext string) (Estimate, error) {
-	a, err := article.Parse(data, ext)
+	a, texts, err := load(data, ext)
 	if err != nil {
 		return Estimate{}, err
-	}
-	if a.Title == "" {
-		a.Title = deriveTitle(a)
-	}
-	segs := a.Segments()
-	texts := make([]string, len(segs))
-	for i, s := range segs {
-		texts[i] = s.Text
 	}
 	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
 	t := p.Translator.Estimate(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum})

@@ -43,17 +43,9 @@ type Result struct {
 // Article processes one input; ext selects the parser ("" sniffs the
 // content).
 func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result, error) {
-	a, err := article.Parse(data, ext)
+	a, texts, err := load(data, ext)
 	if err != nil {
 		return Result{}, err
-	}
-	if a.Title == "" {
-		a.Title = deriveTitle(a)
-	}
-	segs := a.Segments()
-	texts := make([]string, len(segs))
-	for i, s := range segs {
-		texts[i] = s.Text
 	}
 
 	// The summary comes, cheapest first, from the cache, from the
@@ -100,6 +92,24 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
 	return Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens}, nil
+}
+
+// load parses an input and lists its segments' texts; an untitled article
+// gets a title where one can be derived.
+func load(data []byte, ext string) (*article.Article, []string, error) {
+	a, err := article.Parse(data, ext)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.Title == "" {
+		a.Title = deriveTitle(a)
+	}
+	segs := a.Segments()
+	texts := make([]string, len(segs))
+	for i, s := range segs {
+		texts[i] = s.Text
+	}
+	return a, texts, nil
 }
 
 // summary makes the summary of a translated article.
