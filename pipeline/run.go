@@ -199,7 +199,8 @@ func oneLine(msg string) string {
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // directory and a rename, so that path is either complete or absent (or the
-// previous version), even if the process is killed mid-write.
+// previous version), even if the process is killed mid-write. An unchanged
+// file is not rewritten.
 //
 // The temporary file is named "."+base+".NNN.tmp". Such files of path older
 // than StaleTempAge, left by a run that was killed, are removed first.
@@ -217,10 +218,10 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	tmp := f.Name()
+	// No fsync: the rename is atomic for other processes and survives the
+	// writer being killed at any moment; only a power cut can leave an empty
+	// file, and a sync per output costs a warm re-run more than all else.
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
