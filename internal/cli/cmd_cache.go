@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -56,15 +57,8 @@ func cacheCommand(s Streams) *cli.Command {
 				Name:  "clear",
 				Usage: "remove every entry",
 				Action: func(c *cli.Context) error {
-					dir, exists, err := cacheDir(c)
-					if err != nil || !exists {
-						if err == nil {
-							fmt.Fprintf(s.Out, "removed 0 entries (no cache at %s)\n", dir)
-						}
-						return err
-					}
-					d, err := cache.Open(dir)
-					if err != nil {
+					d, err := existingCache(c, s.Out)
+					if d == nil {
 						return err
 					}
 					n, size, err := d.Entries()
@@ -74,7 +68,7 @@ func cacheCommand(s Streams) *cli.Command {
 					if err := d.Clear(); err != nil {
 						return err
 					}
-					fmt.Fprintf(s.Out, "removed %d entries (%s) from %s\n", n, humanBytes(size), dir)
+					fmt.Fprintf(s.Out, "removed %d entries (%s) from %s\n", n, humanBytes(size), d.Path())
 					return nil
 				},
 			},
@@ -90,15 +84,8 @@ func cacheCommand(s Streams) *cli.Command {
 					if err != nil {
 						return usageError{fmt.Errorf("--older-than: %w", err)}
 					}
-					dir, exists, err := cacheDir(c)
-					if err != nil || !exists {
-						if err == nil {
-							fmt.Fprintf(s.Out, "removed 0 entries (no cache at %s)\n", dir)
-						}
-						return err
-					}
-					d, err := cache.Open(dir)
-					if err != nil {
+					d, err := existingCache(c, s.Out)
+					if d == nil {
 						return err
 					}
 					n, err := d.Prune(age)
@@ -109,7 +96,7 @@ func cacheCommand(s Streams) *cli.Command {
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(s.Out, "removed %d entries older than %s; %d left (%s) in %s\n", n, c.String("older-than"), left, humanBytes(size), dir)
+					fmt.Fprintf(s.Out, "removed %d entries older than %s; %d left (%s) in %s\n", n, c.String("older-than"), left, humanBytes(size), d.Path())
 					return nil
 				},
 			},
@@ -183,4 +170,18 @@ func humanBytes(n int64) string {
 		f, unit = f/1024, u
 	}
 	return fmt.Sprintf("%.1f %s", f, unit)
+}
+
+// existingCache opens the cache for clear and prune. With no cache yet, it
+// says so on out and returns a nil *cache.Dir (and a nil error).
+func existingCache(c *cli.Context, out io.Writer) (*cache.Dir, error) {
+	dir, exists, err := cacheDir(c)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		fmt.Fprintf(out, "removed 0 entries (no cache at %s)\n", dir)
+		return nil, nil
+	}
+	return cache.Open(dir)
 }
