@@ -34,6 +34,18 @@ func requestedWork(srv *fakeopenai.Server, completed bool) (segs, sums map[strin
 	return segs, sums
 }
 
+// referenceRun translates faultDir with args, uninterrupted and against a
+// fault-free server, and returns that server and the outputs.
+func referenceRun(t *testing.T, args []string) (*fakeopenai.Server, map[string]string) {
+	t.Helper()
+	ref := fakeopenai.New(t, fakeopenai.Options{})
+	want := filepath.Join(t.TempDir(), "want")
+	if r := runXlate(t, env(t, ref, t.TempDir()), nil, append(args, "-o", want, faultDir(t))...); r.code != 0 {
+		t.Fatalf("reference run: exit %d: %s", r.code, r.stderr)
+	}
+	return ref, readOutputs(t, want)
+}
+
 // startXlate starts the binary and returns a func that waits for it.
 func startXlate(t *testing.T, environ []string, args ...string) (*exec.Cmd, func() result) {
 	t.Helper()
@@ -73,12 +85,7 @@ func TestInterruptThenResume(t *testing.T) {
 	args := []string{"--concurrency", "2", "--chunk-tokens", "300", "-q"}
 
 	// The uninterrupted run, for reference.
-	ref := fakeopenai.New(t, fakeopenai.Options{})
-	want := filepath.Join(t.TempDir(), "want")
-	if r := runXlate(t, env(t, ref, t.TempDir()), nil, append(args, "-o", want, faultDir(t))...); r.code != 0 {
-		t.Fatalf("reference run: exit %d: %s", r.code, r.stderr)
-	}
-	wantOut := readOutputs(t, want)
+	ref, wantOut := referenceRun(t, args)
 	// Summaries may take another route after an interrupt (from the English
 	// text rather than with the translation), so only segments are compared
 	// with the reference; the outputs, summaries included, are compared below.
@@ -178,12 +185,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 
 func TestKill9LeavesCompleteOrNoOutputs(t *testing.T) {
 	args := []string{"--concurrency", "2", "--chunk-tokens", "300", "-q"}
-	ref := fakeopenai.New(t, fakeopenai.Options{})
-	want := filepath.Join(t.TempDir(), "want")
-	if r := runXlate(t, env(t, ref, t.TempDir()), nil, append(args, "-o", want, faultDir(t))...); r.code != 0 {
-		t.Fatalf("reference run: exit %d: %s", r.code, r.stderr)
-	}
-	wantOut := readOutputs(t, want)
+	_, wantOut := referenceRun(t, args)
 
 	// Slow answers; kill -9 once some files are written.
 	srv := fakeopenai.New(t, fakeopenai.Options{TTFT: 20 * time.Millisecond, TokensPerSecond: 20000})
