@@ -1,51 +1,12 @@
 package cli
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/xlate/xlate/internal/fakeopenai"
 )
-
-// azureFront speaks Azure OpenAI's wire protocol in front of the fake: it
-// records each request, then passes /openai/deployments/NAME/chat/completions
-// on to the fake's /v1/chat/completions with the "api-key" header as a
-// bearer token.
-type azureFront struct {
-	mu   sync.Mutex
-	seen []*http.Request
-}
-
-func (a *azureFront) serve(t *testing.T, fake *fakeopenai.Server) string {
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.mu.Lock()
-		a.seen = append(a.seen, r.Clone(context.Background()))
-		a.mu.Unlock()
-		rest, ok := strings.CutPrefix(r.URL.Path, "/openai/deployments/")
-		if !ok || !strings.HasSuffix(rest, "/chat/completions") {
-			http.NotFound(w, r)
-			return
-		}
-		r2 := r.Clone(r.Context())
-		r2.URL = &url.URL{Path: "/v1/chat/completions"}
-		r2.Header.Set("Authorization", "Bearer "+r.Header.Get("api-key"))
-		fake.ServeHTTP(w, r2)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL
-}
-
-func (a *azureFront) requests() []*http.Request {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]*http.Request(nil), a.seen...)
-}
 
 // TestProviderPresets checks what each preset sets, through "xlate config"
 // (no request is made).
@@ -188,8 +149,7 @@ func TestAzureProvider(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			isolate(t)
 			fake := fakeopenai.New(t, fakeopenai.Options{APIKey: key})
-			front := &azureFront{}
-			base := front.serve(t, fake)
+			base := fake.Root()
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
@@ -201,13 +161,14 @@ func TestAzureProvider(t *testing.T) {
 			if code != 0 || !strings.Contains(out, fakeopenai.Translate("你好。")) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 			}
-			reqs := front.requests()
+			// The fake answered, so the "api-key" header held the key.
+			reqs := fake.Requests()
 			if len(reqs) != 1 {
 				t.Fatalf("%d requests", len(reqs))
 			}
 			r := reqs[0]
-			if r.URL.Path != "/openai/deployments/prod-gpt4o/chat/completions" || r.URL.Query().Get("api-version") != tt.version || r.Header.Get("api-key") != key {
-				t.Errorf("request %s?%s api-key %q", r.URL.Path, r.URL.RawQuery, r.Header.Get("api-key"))
+			if r.Path != "/openai/deployments/prod-gpt4o/chat/completions" || r.APIVersion != tt.version || r.Auth != "api-key" {
+				t.Errorf("request %s?api-version=%s, key sent as %q", r.Path, r.APIVersion, r.Auth)
 			}
 		})
 	}

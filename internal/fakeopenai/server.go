@@ -79,6 +79,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -151,9 +152,14 @@ type Recorded struct {
 	// Completed is set once a 200 answer was written to the end (the last
 	// byte flushed). A client may still have lost it in transit.
 	Completed  bool
-	Segments   int      // number of <seg> elements in the last user message
-	SegmentIDs []string // their ids, in order
-	Header     http.Header
+	Segments   int         // number of <seg> elements in the last user message
+	SegmentIDs []string    // their ids, in order
+	Header     http.Header // without the credentials (Authorization, api-key)
+	// Auth says how the client sent its key: "bearer" (Authorization:
+	// Bearer), "api-key" (Azure's header) or "" (none). Never the key.
+	Auth string
+	// APIVersion is the api-version query parameter (Azure), if any.
+	APIVersion string
 	// Time is when the request arrived (its body read), by Options.Now.
 	Time time.Time
 	// RateLimited is set when the rate limits (Options.RPM, Options.TPM)
@@ -257,6 +263,10 @@ func New(tb testing.TB, opts Options) *Server {
 
 // URL returns the base URL for clients, ending in "/v1".
 func (s *Server) URL() string { return s.ts.URL + "/v1" }
+
+// Root returns the server's address without "/v1": the endpoint of an
+// Azure OpenAI client, which asks /openai/deployments/NAME/....
+func (s *Server) Root() string { return s.ts.URL }
 
 // Close stops the server, ending stalled and delayed answers first. It is
 // safe to call more than once.
@@ -362,9 +372,17 @@ func content(raw json.RawMessage) string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &Recorded{Method: r.Method, Path: r.URL.Path, Kind: KindInvalid, Header: r.Header.Clone()}
 	rec.Header.Del("Authorization")
+	rec.Header.Del("api-key")
+	rec.APIVersion = r.URL.Query().Get("api-version")
+	switch {
+	case r.Header.Get("Authorization") != "":
+		rec.Auth = "bearer"
+	case r.Header.Get("api-key") != "":
+		rec.Auth = "api-key"
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	var parseErr error
-	chat := r.Method == http.MethodPost && r.URL.Path == "/v1/chat/completions"
+	chat := r.Method == http.MethodPost && (r.URL.Path == "/v1/chat/completions" || azureChatRE.MatchString(r.URL.Path))
 	switch {
 	case err != nil:
 		parseErr = err
@@ -447,7 +465,15 @@ func (s *Server) parseChat(body []byte, rec *Recorded) error {
 	return nil
 }
 
+// azureChatRE is Azure OpenAI's chat route, served like /v1/chat/completions
+// (the deployment name is the model). Azure clients send the key in an
+// "api-key" header.
+var azureChatRE = regexp.MustCompile(`^/openai/deployments/[^/]+/chat/completions$`)
+
 func (s *Server) authorized(r *http.Request) bool {
+	if azureChatRE.MatchString(r.URL.Path) {
+		return s.opts.APIKey == "" || r.Header.Get("api-key") == s.opts.APIKey
+	}
 	return s.opts.APIKey == "" || r.Header.Get("Authorization") == "Bearer "+s.opts.APIKey
 }
 
