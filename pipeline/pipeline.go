@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/article"
+	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/render"
 	"github.com/xlate/xlate/summarize"
 	"github.com/xlate/xlate/translate"
@@ -26,6 +27,11 @@ type Pipeline struct {
 	Summarizer *summarize.Summarizer // nil: no summaries
 	Layout     render.Layout
 	Model      string
+	// Outputs, when set, keeps each finished output under a key made of the
+	// input's bytes and every setting that shapes it, so that an unchanged
+	// input costs one cache read on a re-run: no parsing and no lookup per
+	// segment. Usually the same store as the translations'.
+	Outputs cache.Store
 }
 
 // Result is one processed article.
@@ -43,6 +49,13 @@ type Result struct {
 // Article processes one input; ext selects the parser ("" sniffs the
 // content).
 func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result, error) {
+	var key string
+	if p.Outputs != nil {
+		key = p.outputKey(data, ext)
+		if res, ok := p.cachedOutput(key); ok {
+			return res, nil
+		}
+	}
 	a, texts, err := load(data, ext)
 	if err != nil {
 		return Result{}, err
@@ -91,7 +104,11 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 		return Result{}, fmt.Errorf("render: %w", err)
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
-	return Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens}, nil
+	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens}
+	if key != "" {
+		p.rememberOutput(key, res)
+	}
+	return res, nil
 }
 
 // load parses an input and lists its segments' texts; an untitled article

@@ -203,16 +203,17 @@ func oneLine(msg string) string {
 // file is not rewritten.
 //
 // The temporary file is named "."+base+".NNN.tmp". Such files of path older
-// than StaleTempAge, left by a run that was killed, are removed first.
+// than StaleTempAge, left by a run that was killed, are removed before a
+// write.
 func WriteFileAtomic(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil // unchanged: a warm re-run rewrites nothing
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
 	removeStaleTemps(path, time.Now().Add(-StaleTempAge))
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return nil // unchanged: a warm re-run rewrites nothing
-	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("write output: %w", err)

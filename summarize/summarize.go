@@ -356,3 +356,9 @@ func bullet(line string) (string, bool) {
 	}
 	return "", false
 }
+
+// Fingerprint identifies everything in the Summarizer's settings that
+// shapes its summaries (prompt version, model, language).
+func (s *Summarizer) Fingerprint() string {
+	return cache.Key("summary", PromptVersion, s.opts.Model, s.opts.Lang)
+}

@@ -461,3 +461,10 @@ func excerpt(s string, n int) string {
 	}
 	return string([]rune(s)[:n]) + "…"
 }
+
+// Fingerprint identifies everything in the Translator's settings that
+// shapes its translations (prompt version, model, language, glossary), so
+// that a cache of whole outputs can key on it.
+func (t *Translator) Fingerprint() string {
+	return cache.Key("translate", PromptVersion, t.opts.Model, t.lang.Name, t.opts.Glossary.Key())
+}

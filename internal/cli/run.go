@@ -95,6 +95,7 @@ func run(ctx context.Context, o options, s Streams) error {
 		Translator: translate.New(client, store, counter, translate.Options{Model: o.model, Lang: o.lang, Budget: o.chunkTokens, Glossary: gloss}),
 		Layout:     o.layout,
 		Model:      o.model,
+		Outputs:    store,
 	}
 	if !o.noSummary {
 		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: o.model, Lang: o.lang})

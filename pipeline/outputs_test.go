@@ -1,0 +1,185 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/render"
+	"github.com/xlate/xlate/summarize"
+	"github.com/xlate/xlate/translate"
+)
+
+// fakeModel answers as the fake server's model does and counts requests.
+type fakeModel struct{ requests atomic.Int64 }
+
+func (m *fakeModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	m.requests.Add(1)
+	system, user := req.Messages[0].Content, req.Messages[len(req.Messages)-1].Content
+	if len(fakeopenai.ParseSegments(user)) == 0 {
+		return llm.Response{Content: fakeopenai.Summarize(user), FinishReason: "stop"}, nil
+	}
+	return llm.Response{Content: fakeopenai.TranslateSegments(user) + fakeopenai.Brief(system, user), FinishReason: "stop"}, nil
+}
+
+// countingStore counts Get calls.
+type countingStore struct {
+	cache.Store
+	gets atomic.Int64
+}
+
+func (s *countingStore) Get(key string) ([]byte, bool) {
+	s.gets.Add(1)
+	return s.Store.Get(key)
+}
+
+type settings struct {
+	model   string
+	lang    string
+	layout  render.Layout
+	gloss   glossary.Glossary
+	summary bool
+}
+
+func (c settings) pipeline(m llm.Client, store cache.Store) *Pipeline {
+	counter := chunk.Default()
+	p := &Pipeline{
+		Translator: translate.New(m, store, counter, translate.Options{Model: c.model, Lang: c.lang, Glossary: c.gloss}),
+		Layout:     c.layout,
+		Model:      c.model,
+		Outputs:    store,
+	}
+	if c.summary {
+		p.Summarizer = summarize.New(m, store, counter, summarize.Options{Model: c.model, Lang: c.lang})
+	}
+	return p
+}
+
+// TestOutputRecords checks that an unchanged input with unchanged settings
+// is served from its output record (one cache read, no request, the same
+// bytes), and that changing any setting that shapes the output misses the
+// record and renders afresh.
+func TestOutputRecords(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", "DockerHub_国内镜像解决方案.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := settings{model: "m1", lang: "English", layout: render.Bilingual, summary: true}
+	ctx := context.Background()
+	dir, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &countingStore{Store: dir}
+
+	// fresh renders the article with c and no cache at all: the output an
+	// output record must reproduce.
+	fresh := func(c settings) []byte {
+		res, err := c.pipeline(&fakeModel{}, cache.Nop{}).Article(ctx, data, ".md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Markdown
+	}
+
+	m := &fakeModel{}
+	first, err := base.pipeline(m, store).Article(ctx, data, ".md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.requests.Load() == 0 || first.Cached {
+		t.Fatalf("first run: %d requests, cached %v", m.requests.Load(), first.Cached)
+	}
+
+	store.gets.Store(0)
+	m = &fakeModel{}
+	again, err := base.pipeline(m, store).Article(ctx, data, ".md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.gets.Load(); got != 1 || m.requests.Load() != 0 {
+		t.Errorf("re-run: %d cache reads and %d requests, want 1 and 0", got, m.requests.Load())
+	}
+	if !again.Cached || again.SourceTokens != first.SourceTokens || !bytes.Equal(again.Markdown, first.Markdown) {
+		t.Errorf("re-run: cached %v, source tokens %d (want %d), same output %v",
+			again.Cached, again.SourceTokens, first.SourceTokens, bytes.Equal(again.Markdown, first.Markdown))
+	}
+
+	english := base
+	english.layout = render.English
+	noSummary := base
+	noSummary.summary = false
+	french := base
+	french.lang = "French"
+	model := base
+	model.model = "m2"
+	gloss := base
+	gloss.gloss = glossary.Glossary{{Source: "镜像", Target: "mirror"}}
+	tests := []struct {
+		name  string
+		c     settings
+		ext   string
+		input []byte
+	}{
+		{"layout", english, ".md", data},
+		{"no summary", noSummary, ".md", data},
+		{"language", french, ".md", data},
+		{"model", model, ".md", data},
+		{"glossary", gloss, ".md", data},
+		{"input edited", base, ".md", bytes.Replace(data, []byte("镜像"), []byte("镜象"), 1)},
+		{"parser", base, ".txt", data},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store.gets.Store(0)
+			res, err := tc.c.pipeline(&fakeModel{}, store).Article(ctx, tc.input, tc.ext)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if store.gets.Load() == 1 {
+				t.Errorf("served from a record made with other settings")
+			}
+			if tc.ext == ".md" && bytes.Equal(tc.input, data) {
+				if want := fresh(tc.c); !bytes.Equal(res.Markdown, want) {
+					t.Errorf("output differs from a cacheless run with the same settings")
+				}
+			}
+		})
+	}
+}
+
+// TestOutputRecordDamaged checks that a record that is not one (foreign
+// value under the key) is ignored and the output rendered afresh.
+func TestOutputRecordDamaged(t *testing.T) {
+	data := []byte("---\ntitle: 测试\n---\n<p>第一段中文。</p><p>第二段中文。</p>")
+	dir, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := settings{model: "m1", lang: "English", layout: render.Bilingual, summary: true}
+	p := c.pipeline(&fakeModel{}, dir)
+	want, err := p.Article(context.Background(), data, ".md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "no newline", "-5\nx", "abc\nx"} {
+		if err := dir.Put(p.outputKey(data, ".md"), []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.pipeline(&fakeModel{}, dir).Article(context.Background(), data, ".md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Markdown, want.Markdown) {
+			t.Errorf("record %q: output %q, want %q", bad, got.Markdown, want.Markdown)
+		}
+	}
+}
