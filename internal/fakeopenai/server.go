@@ -7,6 +7,8 @@
 //     up to 4 runes, a finish_reason chunk, a usage chunk when
 //     stream_options.include_usage is true, then "data: [DONE]".
 //   - GET /v1/models lists the configured models.
+//   - The Files and Batch APIs (/v1/files, /v1/batches): see "Files and
+//     batches" below.
 //   - With Options.APIKey set, a request without "Authorization: Bearer KEY"
 //     gets 401 with OpenAI's error body (code "invalid_api_key"); with
 //     Options.Models set, an unknown model gets 404 ("model_not_found").
@@ -66,8 +68,20 @@
 // (unless its Fault sets RateLimit headers of its own).
 // [Server.RateLimited] counts the 429 answers sent.
 //
-// Every request is recorded ([Server.Requests]); the server also tracks how
-// many requests were in flight at once ([Server.MaxInFlight]).
+// # Files and batches
+//
+// Files are kept in memory. A batch advances validating → in_progress →
+// finalizing → completed as it is retrieved (Options.BatchSteps) or by
+// [Server.AdvanceBatches]; each line is answered as a chat request with the
+// same body would be (same checks, fake model and Options.Fault; the
+// fault's n is the line's number in [Server.BatchLines]). Output lines are
+// shuffled deterministically. Options.BatchFault makes a batch expire or
+// fail. [VLLMRunBatch] answers an input file the way vLLM's offline
+// run_batch does.
+//
+// Every request is recorded ([Server.Requests]; Kind KindFile and KindBatch
+// for the Files and Batch APIs); the server also tracks how many requests
+// were in flight at once ([Server.MaxInFlight]).
 package fakeopenai
 
 import (
@@ -128,8 +142,25 @@ type Options struct {
 	Now func() time.Time
 
 	// Fault, when set, picks a fault for each request after it was
-	// recorded and passed the auth, model and rate-limit checks.
+	// recorded and passed the auth, model and rate-limit checks, and for
+	// each line of a batch (see "Files and batches" in the package
+	// documentation).
 	Fault FaultFunc
+
+	// BatchMaxRequests and FileMaxBytes are the limits on a batch input
+	// file (defaults DefaultBatchMaxRequests and DefaultFileMaxBytes,
+	// OpenAI's): a larger upload is refused, a batch of more lines fails
+	// validation.
+	BatchMaxRequests int
+	FileMaxBytes     int64
+	// BatchSteps is how many retrievals (GET /v1/batches/ID) a batch
+	// spends in each state before it advances: 0 finishes a batch at its
+	// first retrieval; a negative value never advances on retrievals, only
+	// by [Server.AdvanceBatches] and [Server.FinishBatches].
+	BatchSteps int
+	// BatchFault, when set, picks a fault for the n-th batch created
+	// (1-based), e.g. to make it expire or fail.
+	BatchFault func(n int, inputFileID string) BatchFault
 }
 
 // Message is one chat message of a recorded request.
@@ -142,7 +173,7 @@ type Message struct {
 type Recorded struct {
 	N            int    // 1-based request number
 	Method, Path string //
-	Kind         string // KindTranslate, KindSummary, KindOther, KindModels or KindInvalid
+	Kind         string // KindTranslate, KindSummary, KindOther, KindModels, KindFile, KindBatch or KindInvalid
 	Model        string
 	Messages     []Message
 	Stream       bool
@@ -165,6 +196,10 @@ type Recorded struct {
 	// RateLimited is set when the rate limits (Options.RPM, Options.TPM)
 	// answered the request with 429.
 	RateLimited bool
+	// Batch and CustomID are set on a batch line ([Server.BatchLines],
+	// [VLLMRunBatch]): the batch's id ("vllm" for VLLMRunBatch) and the
+	// line's custom_id. They are empty for an HTTP request.
+	Batch, CustomID string
 }
 
 // System returns the content of the first system message ("" if none).
@@ -211,6 +246,8 @@ type Server struct {
 	// no limit).
 	reqBucket, tokBucket *bucket
 	now                  func() time.Time // time.Now; tests replace it
+
+	store store // files and batches
 }
 
 // Start starts a server. Close it when done.
@@ -380,7 +417,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Header.Get("api-key") != "":
 		rec.Auth = "api-key"
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.bodyLimit(r)))
 	var parseErr error
 	chat := r.Method == http.MethodPost && (r.URL.Path == "/v1/chat/completions" || azureChatRE.MatchString(r.URL.Path))
 	switch {
@@ -390,6 +427,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		parseErr = s.parseChat(body, rec)
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/models":
 		rec.Kind = KindModels
+	default:
+		rec.Kind = batchKind(r.URL.Path, rec.Kind)
 	}
 
 	s.mu.Lock()
@@ -415,29 +454,62 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.authError()
 		return
 	}
+	var cerr *apiError
+	if chat {
+		cerr = s.chatError(rec, parseErr)
+	}
 	switch {
 	case rec.Kind == KindModels:
 		a.models()
+	case rec.Kind == KindFile || rec.Kind == KindBatch:
+		a.batchAPI(body, err)
 	case !chat:
 		a.error(http.StatusNotFound, fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), "invalid_request_error", "", "")
-	case parseErr != nil:
-		a.error(http.StatusBadRequest, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", "invalid_request_error", "", "")
-	case rec.Model == "":
-		a.error(http.StatusBadRequest, "you must provide a model parameter", "invalid_request_error", "", "")
-	case len(rec.Messages) == 0:
-		a.error(http.StatusBadRequest, "[] is too short - 'messages'", "invalid_request_error", "messages", "")
-	case len(s.opts.Models) > 0 && !slices.Contains(s.opts.Models, rec.Model):
-		a.error(http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", rec.Model), "invalid_request_error", "", "model_not_found")
+	case cerr != nil:
+		a.error(cerr.status, cerr.message, cerr.typ, cerr.param, cerr.code)
 	case s.limited() && !a.admit():
 		// answered 429
 	default:
-		var f Fault
-		if s.opts.Fault != nil {
-			c := rec.clone()
-			f = s.opts.Fault(rec.N, &c)
-		}
-		a.chat(f)
+		a.chat(s.fault(rec.N, rec))
 	}
+}
+
+// apiError is an OpenAI error answer: its status and body fields.
+type apiError struct {
+	status                    int
+	message, typ, param, code string
+}
+
+// body is the OpenAI error body of e.
+func (e *apiError) body() map[string]any {
+	return map[string]any{"error": map[string]any{
+		"message": e.message, "type": e.typ, "param": nullable(e.param), "code": nullable(e.code),
+	}}
+}
+
+// chatError returns the error a parsed chat request gets before any
+// answer (bad JSON, no model, no messages, unknown model), or nil.
+func (s *Server) chatError(rec *Recorded, parseErr error) *apiError {
+	switch {
+	case parseErr != nil:
+		return &apiError{http.StatusBadRequest, "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)", "invalid_request_error", "", ""}
+	case rec.Model == "":
+		return &apiError{http.StatusBadRequest, "you must provide a model parameter", "invalid_request_error", "", ""}
+	case len(rec.Messages) == 0:
+		return &apiError{http.StatusBadRequest, "[] is too short - 'messages'", "invalid_request_error", "messages", ""}
+	case len(s.opts.Models) > 0 && !slices.Contains(s.opts.Models, rec.Model):
+		return &apiError{http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", rec.Model), "invalid_request_error", "", "model_not_found"}
+	}
+	return nil
+}
+
+// fault asks Options.Fault for the fault of request (or batch line) n.
+func (s *Server) fault(n int, rec *Recorded) Fault {
+	if s.opts.Fault == nil {
+		return Fault{}
+	}
+	c := rec.clone()
+	return s.opts.Fault(n, &c)
 }
 
 func (s *Server) parseChat(body []byte, rec *Recorded) error {
@@ -608,20 +680,11 @@ func (a *answer) chat(f Fault) {
 			_, _ = io.WriteString(a.w, f.ErrorBody)
 			return
 		}
-		msg, typ, code := errorFields(f.Status)
-		if f.ErrorMessage != "" {
-			msg = f.ErrorMessage
-		}
-		if f.ErrorType != "" {
-			typ = f.ErrorType
-		}
-		if f.ErrorCode != "" {
-			code = f.ErrorCode
-		}
-		a.error(f.Status, msg, typ, "", code)
+		e := faultError(f)
+		a.error(e.status, e.message, e.typ, e.param, e.code)
 		return
 	}
-	text, finish := a.content(f)
+	text, finish := a.s.content(a.rec, f)
 	a.chargeAnswer(f, text)
 	if a.rec.Stream {
 		a.stream(f, text, finish)
@@ -637,42 +700,65 @@ func (a *answer) chat(f Fault) {
 		a.finish()
 		_, _ = fmt.Fprintf(a.w, `{"id":"chatcmpl-fake-%d","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"`, a.rec.N)
 	default:
-		a.writeJSON(http.StatusOK, map[string]any{
-			"id":      fmt.Sprintf("chatcmpl-fake-%d", a.rec.N),
-			"object":  "chat.completion",
-			"created": time.Now().Unix(),
-			"model":   a.rec.Model,
-			"choices": []map[string]any{{
-				"index":         0,
-				"message":       map[string]any{"role": "assistant", "content": text, "refusal": nil},
-				"logprobs":      nil,
-				"finish_reason": finish,
-			}},
-			"usage":              a.usage(text),
-			"system_fingerprint": "fp_fake",
-		})
+		a.writeJSON(http.StatusOK, completion(a.rec, fmt.Sprintf("chatcmpl-fake-%d", a.rec.N), time.Now().Unix(), text, finish))
 	}
 }
 
-func (a *answer) usage(text string) map[string]any {
+// faultError is the error answer of a fault with a Status (ErrorBody
+// aside): the status's usual fields, overridden by the fault's.
+func faultError(f Fault) *apiError {
+	msg, typ, code := errorFields(f.Status)
+	if f.ErrorMessage != "" {
+		msg = f.ErrorMessage
+	}
+	if f.ErrorType != "" {
+		typ = f.ErrorType
+	}
+	if f.ErrorCode != "" {
+		code = f.ErrorCode
+	}
+	return &apiError{status: f.Status, message: msg, typ: typ, code: code}
+}
+
+// completion is the chat.completion object answering rec with text.
+func completion(rec *Recorded, id string, created int64, text, finish string) map[string]any {
+	return map[string]any{
+		"id":      id,
+		"object":  "chat.completion",
+		"created": created,
+		"model":   rec.Model,
+		"choices": []map[string]any{{
+			"index":         0,
+			"message":       map[string]any{"role": "assistant", "content": text, "refusal": nil},
+			"logprobs":      nil,
+			"finish_reason": finish,
+		}},
+		"usage":              usage(rec, text),
+		"system_fingerprint": "fp_fake",
+	}
+}
+
+func (a *answer) usage(text string) map[string]any { return usage(a.rec, text) }
+
+func usage(rec *Recorded, text string) map[string]any {
 	p := 0
-	for _, m := range a.rec.Messages {
+	for _, m := range rec.Messages {
 		p += Tokens(m.Content)
 	}
 	c := Tokens(text)
 	return map[string]any{"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 }
 
-// content builds the answer text and finish reason under fault f.
-func (a *answer) content(f Fault) (string, string) {
-	user := a.rec.User()
+// content builds the answer text and finish reason to rec under fault f.
+func (s *Server) content(rec *Recorded, f Fault) (string, string) {
+	user := rec.User()
 	var text string
 	switch {
 	case f.Reply != "":
 		text = f.Reply
-	case a.rec.Kind == KindTranslate:
-		text = FormatSegments(breakSegments(ParseSegments(user), ParseGlossary(user), f)) + Brief(a.rec.System(), user)
-	case a.rec.Kind == KindSummary:
+	case rec.Kind == KindTranslate:
+		text = FormatSegments(breakSegments(ParseSegments(user), ParseGlossary(user), f)) + Brief(rec.System(), user)
+	case rec.Kind == KindSummary:
 		text = Summarize(user)
 	default:
 		text = otherReply(user)
@@ -688,9 +774,9 @@ func (a *answer) content(f Fault) (string, string) {
 		rs := []rune(text)
 		text, finish = string(rs[:len(rs)/2]), "length"
 	}
-	if a.s.opts.EnforceMaxTokens && a.rec.MaxTokens > 0 && Tokens(text) > a.rec.MaxTokens {
+	if s.opts.EnforceMaxTokens && rec.MaxTokens > 0 && Tokens(text) > rec.MaxTokens {
 		rs := []rune(text)
-		text, finish = string(rs[:min(len(rs), 2*a.rec.MaxTokens)]), "length"
+		text, finish = string(rs[:min(len(rs), 2*rec.MaxTokens)]), "length"
 	}
 	return text, finish
 }
