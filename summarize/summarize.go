@@ -251,7 +251,7 @@ func (s *Summarizer) summarize(ctx context.Context, tag, title string, items []c
 	fmt.Fprintf(&b, "</%s>", tag)
 	user := b.String()
 
-	key := cache.Key("summary", PromptVersion, s.opts.Model, s.opts.Lang, user)
+	key := s.requestKey(user)
 	if sum, ok := s.cached(key); ok {
 		return sum, nil
 	}
@@ -361,4 +361,24 @@ func bullet(line string) (string, bool) {
 // shapes its summaries (prompt version, model, language).
 func (s *Summarizer) Fingerprint() string {
 	return cache.Key("summary", PromptVersion, s.opts.Model, s.opts.Lang)
+}
+
+// Accept judges an answer to a summary request whose user message was user
+// (a request this Summarizer made, recorded and answered elsewhere, as in a
+// batch) and caches it as summarize would have: a later call needing that
+// request is served from the cache.
+func (s *Summarizer) Accept(user, content, finishReason string) error {
+	if finishReason == "length" {
+		return errors.New("answer truncated (finish_reason length)")
+	}
+	sum, err := s.Parse(content)
+	if err != nil {
+		return err
+	}
+	return s.store.Put(s.requestKey(user), []byte(sum.String()))
+}
+
+// requestKey is the cache key of the answer to a summary request.
+func (s *Summarizer) requestKey(user string) string {
+	return cache.Key("summary", PromptVersion, s.opts.Model, s.opts.Lang, user)
 }

@@ -1,0 +1,84 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/xlate/xlate/summarize"
+	"github.com/xlate/xlate/translate"
+)
+
+// Pending is what an article still needs before its output can be made
+// from the cache alone.
+type Pending struct {
+	// Translations are the first requests of the translations still
+	// missing (translate.Translator.Plan). Empty while Waiting.
+	Translations []translate.Request
+	// Waiting counts missing segments that another article's requests
+	// carry.
+	Waiting int
+	// Summary is true when the translations are all cached and the summary
+	// is not: its next requests went to the summarizer given to Next.
+	Summary bool
+	// Done is true when nothing is missing.
+	Done bool
+}
+
+// Next works out the requests an article still needs, without making any,
+// for running them elsewhere (a batch). The translations come first: while
+// any is missing, Next lists their requests, leaving out the segments in
+// planned (requested for another article) and adding its own to planned.
+// Once every translation is cached, the summary is made, as Article makes
+// it, through summarizer, whose client is expected to record the requests
+// it gets and fail them: the summary of a long article is made from the
+// notes its translation requests wrote, so it is a second phase. A summary
+// that needs no request is remembered and the article is Done.
+func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned map[string]bool, summarizer *summarize.Summarizer) (Pending, error) {
+	if p.Outputs != nil {
+		if _, ok := p.cachedOutput(p.outputKey(data, ext)); ok {
+			return Pending{Done: true}, nil
+		}
+	}
+	a, texts, err := load(data, ext)
+	if err != nil {
+		return Pending{}, err
+	}
+	wantSum := p.Summarizer != nil && len(texts) > 0
+	haveSum := wantSum && p.Summarizer.Has(a.Title, texts)
+	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
+	reqs, missing := p.Translator.Plan(in, planned)
+	if missing > 0 {
+		return Pending{Translations: reqs, Waiting: missing - countSources(reqs)}, nil
+	}
+	if !wantSum || haveSum {
+		return Pending{Done: true}, nil
+	}
+	in.Brief = false
+	tr, err := p.Translator.Translate(ctx, in)
+	if err != nil {
+		return Pending{}, fmt.Errorf("translations: %w", err)
+	}
+	rec := *p
+	rec.Summarizer = summarizer
+	sum, err := rec.summary(ctx, in, tr)
+	switch {
+	case err == nil:
+		p.Summarizer.Remember(a.Title, texts, sum)
+		return Pending{Done: true}, nil
+	case errors.Is(err, context.Canceled):
+		return Pending{}, err
+	}
+	return Pending{Summary: true}, nil
+}
+
+// countSources counts the distinct segments the requests carry.
+func countSources(reqs []translate.Request) int {
+	seen := map[string]bool{}
+	for _, r := range reqs {
+		for _, p := range r.Pieces {
+			seen[p.Source] = true
+		}
+	}
+	return len(seen)
+}
