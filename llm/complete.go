@@ -98,11 +98,21 @@ func (c *OpenAI) acquire(ctx context.Context) error {
 
 // request builds the go-openai request.
 func (c *OpenAI) request(req Request) openai.ChatCompletionRequest {
-	cr := openai.ChatCompletionRequest{Model: c.model, Temperature: req.Temperature}
+	cr := ChatRequest(c.model, req)
+	if c.stream {
+		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+	}
+	return cr
+}
+
+// ChatRequest is the body Complete sends for req to model, without
+// streaming: what a line of a batch file carries.
+func ChatRequest(model string, req Request) openai.ChatCompletionRequest {
+	cr := openai.ChatCompletionRequest{Model: model, Temperature: req.Temperature}
 	for _, m := range req.Messages {
 		cr.Messages = append(cr.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
 	}
-	if reasoningModel(c.model) {
+	if reasoningModel(model) {
 		// go-openai rejects max_tokens and temperatures other than 1 for
 		// these models before sending anything.
 		cr.MaxCompletionTokens = req.MaxTokens
@@ -111,9 +121,6 @@ func (c *OpenAI) request(req Request) openai.ChatCompletionRequest {
 		}
 	} else {
 		cr.MaxTokens = req.MaxTokens
-	}
-	if c.stream {
-		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
 	return cr
 }
@@ -154,6 +161,13 @@ func (c *OpenAI) completeJSON(ctx context.Context, cr openai.ChatCompletionReque
 	if err != nil {
 		return Response{}, err
 	}
+	return ResponseOf(r)
+}
+
+// ResponseOf reads a chat completion as Complete reads a JSON answer
+// (reasoning blocks stripped): for answers that came another way, such as
+// a batch output file.
+func ResponseOf(r openai.ChatCompletionResponse) (Response, error) {
 	if len(r.Choices) == 0 {
 		return Response{}, errNoChoices
 	}

@@ -82,3 +82,22 @@ func countSources(reqs []translate.Request) int {
 	}
 	return len(seen)
 }
+
+// AcceptSummary takes brief, the summary that the one translation request
+// of an article carried (translate.Verdict.Brief of a "summary" request),
+// as that article's summary, as Article takes it from such an answer.
+func (p *Pipeline) AcceptSummary(data []byte, ext, brief string) error {
+	if p.Summarizer == nil {
+		return nil
+	}
+	a, texts, err := load(data, ext)
+	if err != nil {
+		return err
+	}
+	sum, err := p.Summarizer.Parse(brief)
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	p.Summarizer.Remember(a.Title, texts, sum)
+	return nil
+}

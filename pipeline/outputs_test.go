@@ -9,13 +9,10 @@ import (
 	"testing"
 
 	"github.com/xlate/xlate/cache"
-	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/internal/fakeopenai"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/render"
-	"github.com/xlate/xlate/summarize"
-	"github.com/xlate/xlate/translate"
 )
 
 // fakeModel answers as the fake server's model does and counts requests.
@@ -50,17 +47,7 @@ type settings struct {
 }
 
 func (c settings) pipeline(m llm.Client, store cache.Store) *Pipeline {
-	counter := chunk.Default()
-	p := &Pipeline{
-		Translator: translate.New(m, store, counter, translate.Options{Model: c.model, Lang: c.lang, Glossary: c.gloss}),
-		Layout:     c.layout,
-		Model:      c.model,
-		Outputs:    store,
-	}
-	if c.summary {
-		p.Summarizer = summarize.New(m, store, counter, summarize.Options{Model: c.model, Lang: c.lang})
-	}
-	return p
+	return New(m, store, Settings{Model: c.model, Lang: c.lang, Layout: c.layout, Summary: c.summary, Glossary: c.gloss})
 }
 
 // TestOutputRecords checks that an unchanged input with unchanged settings

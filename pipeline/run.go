@@ -42,6 +42,9 @@ type RunOptions struct {
 	Stdout io.Writer
 	// Errorf reports a failed file as it happens (one line, no newline).
 	Errorf func(format string, args ...any)
+	// Failed, when set, is given each failure (a *FileError) instead of
+	// Errorf, for callers that sort failures by cause.
+	Failed func(err error)
 	// Files is how many files are worked on at once.
 	Files int
 	// DryRun parses and estimates each file instead of translating it.
@@ -69,6 +72,10 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Failed++
+		if opts.Failed != nil {
+			opts.Failed(err)
+			return
+		}
 		if opts.Errorf != nil {
 			opts.Errorf("%s", oneLine(err.Error()))
 		}
@@ -145,6 +152,12 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 		return Result{}, &FileError{Path: name, Err: err}
 	}
 	return res, nil
+}
+
+// ReadFile reads the input file at path as Run does: a file over
+// MaxInputBytes is refused from its size alone.
+func ReadFile(path string) ([]byte, error) {
+	return readInput(path, nil)
 }
 
 // readInput reads the input at path (or stdin), refusing inputs larger

@@ -162,7 +162,7 @@ func newApp(s Streams) *cli.App {
 			return usageError{err} // a one-line error and a hint, not the whole help
 		},
 		Flags:    flags(),
-		Commands: []*cli.Command{cacheCommand(s), completionCommand(s), configCommand(s)},
+		Commands: []*cli.Command{batchCommand(s), cacheCommand(s), completionCommand(s), configCommand(s)},
 		Action: func(c *cli.Context) error {
 			st, err := resolveSettings(c)
 			if err != nil {
@@ -212,6 +212,12 @@ type options struct {
 
 // optionsFrom reads and checks the settings; st is resolveSettings' result.
 func optionsFrom(c *cli.Context, st *settings) (options, error) {
+	return resolveOptions(c, st, !c.Bool("dry-run"))
+}
+
+// resolveOptions is optionsFrom for commands that may not need the API
+// (keyNeeded false: no key is required).
+func resolveOptions(c *cli.Context, st *settings, keyNeeded bool) (options, error) {
 	o := options{
 		inputs:      c.Args().Slice(),
 		output:      c.String("output"),
@@ -254,7 +260,7 @@ func optionsFrom(c *cli.Context, st *settings) (options, error) {
 	if o.layout, err = render.ParseLayout(c.String("layout")); err != nil {
 		return o, usageError{fmt.Errorf("--layout: %w", err)}
 	}
-	needKey := p.keyEnv != "" && (p.azure || !llm.IsLocal(o.baseURL)) && !o.dryRun
+	needKey := p.keyEnv != "" && (p.azure || !llm.IsLocal(o.baseURL)) && keyNeeded
 	switch {
 	case p.azure && o.baseURL == "":
 		return o, usageError{errors.New("--provider azure needs --base-url: your resource's endpoint, https://NAME.openai.azure.com (or set AZURE_OPENAI_ENDPOINT)")}

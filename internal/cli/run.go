@@ -9,12 +9,9 @@ import (
 	"time"
 
 	"github.com/xlate/xlate/cache"
-	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
-	"github.com/xlate/xlate/summarize"
-	"github.com/xlate/xlate/translate"
 )
 
 // run wires the options into one pipeline run and maps its outcome to an
@@ -46,60 +43,15 @@ func run(ctx context.Context, o options, s Streams) error {
 	}
 	logger.Debug("glossary", "file", o.glossary, "entries", len(gloss))
 
-	var store cache.Store = cache.Nop{}
-	if !o.noCache {
-		dir := o.cacheDir
-		if dir == "" {
-			if dir, err = cache.DefaultDir(); err != nil {
-				return usageError{fmt.Errorf("no cache directory (%v): pass --cache-dir or --no-cache", err)}
-			}
-		}
-		d, err := cache.Open(dir)
-		if err != nil {
-			return usageError{fmt.Errorf("cache: %w", err)}
-		}
-		store = d
-	}
-	retries := o.retries
-	if retries == 0 {
-		retries = -1 // llm reads 0 as "the default"
-	}
-	key := o.apiKey
-	switch {
-	case key == "" && o.dryRun:
-		key = "dry-run" // never sent: a dry run makes no request
-	case key == "" && o.provider.keyEnv == "" && !llm.IsLocal(o.baseURL):
-		key = o.provider.name // Ollama on another host ignores the key, but llm wants one
-	}
-	client, err := llm.New(llm.Config{
-		BaseURL:      o.baseURL,
-		APIKey:       key,
-		Model:        o.model,
-		Stream:       o.stream,
-		Concurrency:  o.concurrency,
-		Retries:      retries,
-		Timeout:      o.timeout,
-		StallTimeout: o.stall,
-		Backoff:      o.backoff,
-		RPM:          o.rpm,
-		TPM:          o.tpm,
-		Logger:       logger,
-		Azure:        o.provider.azure,
-		APIVersion:   o.apiVersion,
-	})
+	store, err := openStore(o)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	counter := chunk.Default()
-	p := &pipeline.Pipeline{
-		Translator: translate.New(client, store, counter, translate.Options{Model: o.model, Lang: o.lang, Budget: o.chunkTokens, Glossary: gloss}),
-		Layout:     o.layout,
-		Model:      o.model,
-		Outputs:    store,
+	client, err := newClient(o, logger)
+	if err != nil {
+		return err
 	}
-	if !o.noSummary {
-		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: o.model, Lang: o.lang})
-	}
+	p := pipeline.New(client, store, o.settings(gloss))
 
 	errorf := func(format string, args ...any) {
 		fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
@@ -140,6 +92,65 @@ func run(ctx context.Context, o options, s Streams) error {
 		return exitError(ExitFailed)
 	}
 	return nil
+}
+
+// openStore opens the cache the options name (a Nop with --no-cache).
+func openStore(o options) (cache.Store, error) {
+	if o.noCache {
+		return cache.Nop{}, nil
+	}
+	dir := o.cacheDir
+	if dir == "" {
+		var err error
+		if dir, err = cache.DefaultDir(); err != nil {
+			return nil, usageError{fmt.Errorf("no cache directory (%v): pass --cache-dir or --no-cache", err)}
+		}
+	}
+	d, err := cache.Open(dir)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("cache: %w", err)}
+	}
+	return d, nil
+}
+
+// newClient returns the LLM client the options describe.
+func newClient(o options, logger *slog.Logger) (*llm.OpenAI, error) {
+	retries := o.retries
+	if retries == 0 {
+		retries = -1 // llm reads 0 as "the default"
+	}
+	key := o.apiKey
+	switch {
+	case key == "" && o.dryRun:
+		key = "dry-run" // never sent: a dry run makes no request
+	case key == "" && o.provider.keyEnv == "" && !llm.IsLocal(o.baseURL):
+		key = o.provider.name // Ollama on another host ignores the key, but llm wants one
+	}
+	client, err := llm.New(llm.Config{
+		BaseURL:      o.baseURL,
+		APIKey:       key,
+		Model:        o.model,
+		Stream:       o.stream,
+		Concurrency:  o.concurrency,
+		Retries:      retries,
+		Timeout:      o.timeout,
+		StallTimeout: o.stall,
+		Backoff:      o.backoff,
+		RPM:          o.rpm,
+		TPM:          o.tpm,
+		Logger:       logger,
+		Azure:        o.provider.azure,
+		APIVersion:   o.apiVersion,
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return client, nil
+}
+
+// settings are the options that shape an output.
+func (o options) settings(gloss glossary.Glossary) pipeline.Settings {
+	return pipeline.Settings{Model: o.model, Lang: o.lang, Layout: o.layout, Summary: !o.noSummary, Budget: o.chunkTokens, Glossary: gloss}
 }
 
 // loadGlossary reads the --glossary file ("" = none); a bad file is a usage

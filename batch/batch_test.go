@@ -1,0 +1,303 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/internal/fakeopenai"
+)
+
+var settings = Settings{Model: "fake-model", Lang: "English", Layout: "bilingual", Summary: true}
+
+// corpus copies a few corpus files into a fresh directory.
+func corpus(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("..", "testdata", "corpus", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+var names = []string{"DockerHub_国内镜像解决方案.md", "KEGG数据库.md", "TikTok案判决书全文翻译.md", "ChatGPT_Excel_效率飞起.md"}
+
+func store(t *testing.T) cache.Store {
+	t.Helper()
+	d, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func api(srv *fakeopenai.Server) *openai.Client {
+	cfg := openai.DefaultConfig("k")
+	cfg.BaseURL = srv.URL()
+	return openai.NewClientWithConfig(cfg)
+}
+
+// requestLines reads every line of the job's batch files.
+func requestLines(t *testing.T, job *Job) (lines []line) {
+	t.Helper()
+	for _, p := range job.Parts {
+		data, err := os.ReadFile(filepath.Join(job.dir, p.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(data)) != p.Bytes {
+			t.Errorf("%s: %d bytes, job says %d", p.Name, len(data), p.Bytes)
+		}
+		n := 0
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 1<<24)
+		for sc.Scan() {
+			var l line
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				t.Fatalf("%s: %v", p.Name, err)
+			}
+			lines = append(lines, l)
+			n++
+		}
+		if n != p.Requests {
+			t.Errorf("%s: %d lines, job says %d", p.Name, n, p.Requests)
+		}
+	}
+	return lines
+}
+
+func TestPrepareSplitsWithinLimits(t *testing.T) {
+	in := corpus(t, names...)
+	all, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "all"), PrepareOptions{Inputs: []string{in}, Settings: settings, Store: store(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := requestLines(t, all)
+	if len(all.Parts) != 1 || len(want) < 6 {
+		t.Fatalf("one file expected with the default limits: %d parts, %d lines", len(all.Parts), len(want))
+	}
+	ids := map[string]bool{}
+	for _, l := range want {
+		if ids[l.CustomID] || l.Method != "POST" || l.URL != Endpoint {
+			t.Errorf("line %+v: duplicate id or wrong method/url", l)
+		}
+		ids[l.CustomID] = true
+	}
+	tests := []struct {
+		name        string
+		maxRequests int
+		maxBytes    int64
+	}{
+		{"requests", 2, 0},
+		{"bytes", 0, all.Parts[0].Bytes / 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			job, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "job"), PrepareOptions{
+				Inputs: []string{in}, Settings: settings, Store: store(t), MaxRequests: tc.maxRequests, MaxBytes: tc.maxBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(job.Parts) < 2 {
+				t.Fatalf("%d parts", len(job.Parts))
+			}
+			for _, p := range job.Parts {
+				if tc.maxRequests > 0 && p.Requests > tc.maxRequests || tc.maxBytes > 0 && p.Bytes > tc.maxBytes {
+					t.Errorf("%s: %d requests, %d bytes: over the limit", p.Name, p.Requests, p.Bytes)
+				}
+			}
+			got := requestLines(t, job)
+			if len(got) != len(want) {
+				t.Fatalf("%d lines split, %d whole", len(got), len(want))
+			}
+			for i := range got {
+				if got[i].CustomID != want[i].CustomID {
+					t.Errorf("line %d: %s, want %s (same requests, same order)", i, got[i].CustomID, want[i].CustomID)
+				}
+			}
+		})
+	}
+	if _, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "tiny"), PrepareOptions{
+		Inputs: []string{in}, Settings: settings, Store: store(t), MaxBytes: 100}); err == nil || !strings.Contains(err.Error(), "over the 100 bytes") {
+		t.Errorf("a request larger than --max-bytes: %v", err)
+	}
+}
+
+func TestPrepareIsRepeatableAndGuardsSubmittedJobs(t *testing.T) {
+	in := corpus(t, names[:2]...)
+	dir := filepath.Join(t.TempDir(), "job")
+	st := store(t)
+	prep := func() (*Job, error) {
+		j, _, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{in}, Settings: settings, Store: st})
+		return j, err
+	}
+	first, err := prep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := prep()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := requestLines(t, first), requestLines(t, again)
+	if len(a) != len(b) || a[0].CustomID != b[0].CustomID || again.Round != 1 {
+		t.Errorf("prepare again before submit: %d vs %d lines, round %d", len(a), len(b), again.Round)
+	}
+
+	srv := fakeopenai.New(t, fakeopenai.Options{BatchSteps: -1}) // batches move only when told
+	if err := Submit(context.Background(), again, api(srv)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prep(); err == nil || !strings.Contains(err.Error(), "not collected yet") {
+		t.Errorf("prepare over a submitted job: %v", err)
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "nothing")); err == nil || !strings.Contains(err.Error(), "not a batch job directory") {
+		t.Errorf("Open of an empty directory: %v", err)
+	}
+}
+
+// failSecondCreate is a transport that refuses the second batch
+// creation, as an interrupted or rejected submit would leave it: its file
+// uploaded, its batch not created.
+type failSecondCreate struct{ creates int }
+
+func (f *failSecondCreate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/batches") {
+		f.creates++
+		if f.creates == 2 {
+			return &http.Response{StatusCode: 400, Header: http.Header{"Content-Type": {"application/json"}}, Request: r,
+				Body: io.NopCloser(strings.NewReader(`{"error":{"message":"refused for the test","type":"invalid_request_error"}}`))}, nil
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestSubmitResumes(t *testing.T) {
+	in := corpus(t, names...)
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	job, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "job"), PrepareOptions{Inputs: []string{in}, Settings: settings, Store: store(t), MaxRequests: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(job.Parts) < 3 {
+		t.Fatalf("%d parts", len(job.Parts))
+	}
+	cfg := openai.DefaultConfig("k")
+	cfg.BaseURL = srv.URL()
+	cfg.HTTPClient = &http.Client{Transport: &failSecondCreate{}}
+	if err := Submit(context.Background(), job, openai.NewClientWithConfig(cfg)); err == nil || !strings.Contains(err.Error(), "refused for the test") {
+		t.Fatalf("first submit: %v", err)
+	}
+	reopened, err := Open(job.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := reopened.Parts[1]; p.FileID == "" || p.BatchID != "" {
+		t.Fatalf("after the failed create: part 2 file %q batch %q", p.FileID, p.BatchID)
+	}
+	if err := Submit(context.Background(), reopened, api(srv)); err != nil {
+		t.Fatal(err)
+	}
+	if uploads := srv.CountKind(fakeopenai.KindFile); uploads != len(job.Parts) {
+		t.Errorf("%d uploads for %d parts: a resumed submit uploaded a part again", uploads, len(job.Parts))
+	}
+	seen := map[string]bool{}
+	for _, p := range reopened.Parts {
+		if p.FileID == "" || p.BatchID == "" || seen[p.BatchID] {
+			t.Errorf("%s: file %q batch %q", p.Name, p.FileID, p.BatchID)
+		}
+		seen[p.BatchID] = true
+	}
+}
+
+// TestCollectExpiredAndFailedBatches: an expired batch's answered lines
+// are used and the rest come back in the next round; a batch that failed
+// validation is reported and its requests are planned again.
+func TestCollectExpiredAndFailedBatches(t *testing.T) {
+	in := corpus(t, names...)
+	srv := fakeopenai.New(t, fakeopenai.Options{BatchFault: func(n int, _ string) fakeopenai.BatchFault {
+		switch n {
+		case 1:
+			return fakeopenai.BatchFault{Expire: true, Answered: 1}
+		case 2:
+			return fakeopenai.BatchFault{FailCode: "token_limit_exceeded", FailMessage: "Enqueued token limit reached."}
+		}
+		return fakeopenai.BatchFault{}
+	}})
+	st := store(t)
+	dir := filepath.Join(t.TempDir(), "job")
+	job, first, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{in}, Settings: settings, Store: st, MaxRequests: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Submit(context.Background(), job, api(srv)); err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	rep, err := Collect(context.Background(), job, CollectOptions{Store: st, API: api(srv), Wait: true, Poll: time.Millisecond,
+		Errorf: func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(problems, "\n")
+	if !strings.Contains(all, "Enqueued token limit reached") || !strings.Contains(all, "batch_expired") {
+		t.Errorf("problems reported:\n%s", all)
+	}
+	if rep.Good == 0 || rep.Failed < 2 || rep.Incomplete == 0 {
+		t.Errorf("report %+v", rep)
+	}
+	_, next, err := Prepare(context.Background(), dir, PrepareOptions{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Round != 2 || next.Translations == 0 || next.Translations >= first.Translations {
+		t.Errorf("round 2 plans %d translation requests (round 1: %d)", next.Translations, first.Translations)
+	}
+}
+
+// TestReadResultsRejectsGarbage: a results file that is not batch output
+// is an error naming the file and line, not a silent skip.
+func TestReadResultsRejectsGarbage(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "out.jsonl")
+	if err := os.WriteFile(f, []byte("{\"custom_id\":\"a\",\"response\":null,\"error\":\"x\"}\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err := readResults(f, func(result) { n++ })
+	if err == nil || !strings.Contains(err.Error(), "out.jsonl:2") || n != 1 {
+		t.Errorf("err %v after %d lines", err, n)
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{`null`, ""},
+		{`"boom"`, "boom"},
+		{`{"code":"batch_expired","message":"not answered in time"}`, "batch_expired: not answered in time"},
+		{`{"error":{"message":"too long","type":"BadRequestError","param":null,"code":400}}`, "400: too long"},
+		{`{"message":"only a message"}`, "only a message"},
+	}
+	for _, tc := range tests {
+		if got := errorMessage(json.RawMessage(tc.raw)); got != tc.want {
+			t.Errorf("errorMessage(%s) = %q, want %q", tc.raw, got, tc.want)
+		}
+	}
+}

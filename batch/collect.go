@@ -1,0 +1,383 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/pipeline"
+)
+
+// maxResultLine is the longest result line read (an answer is far smaller).
+const maxResultLine = 64 << 20
+
+// CollectOptions configure Collect.
+type CollectOptions struct {
+	Store cache.Store
+	// API fetches the batches' results; nil when From gives them.
+	API *openai.Client
+	// From are result files made elsewhere (vLLM's run_batch output, or
+	// OpenAI output and error files downloaded by hand), in the batch
+	// output format. They are copied into results/ and read with the rest.
+	From []string
+	// Output is where the outputs go (default: the job's out/).
+	Output string
+	// Wait polls unfinished batches every Poll until they end.
+	Wait bool
+	Poll time.Duration
+	// Files is how many outputs are rendered at once.
+	Files int
+	// Errorf reports one problem per line: a failed request, a file that
+	// cannot be written.
+	Errorf func(format string, args ...any)
+	// Logf reports progress (waiting for batches).
+	Logf func(format string, args ...any)
+}
+
+// CollectReport says what Collect found and did.
+type CollectReport struct {
+	Lines       int // result lines read
+	Good        int // answers wholly accepted
+	Partial     int // answers with some segments rejected
+	Failed      int // requests that failed (error status, bad answer, expired)
+	Unknown     int // lines whose custom_id the manifest does not know
+	Running     int // batches not finished
+	Missing     int // requests of finished batches with no result line
+	Written     int // outputs complete and written
+	Incomplete  int // files still needing requests: the next round
+	Broken      int // files that failed for another reason
+	NeedSummary int // of Incomplete, those only missing their summary
+}
+
+// Collect fetches the results of the job's finished batches (or reads
+// From), judges every answer as the online path judges it, caches what is
+// good and writes every output that the cache now completes. A file still
+// missing a translation or its summary is counted in Incomplete: the next
+// Prepare plans exactly what it lacks.
+func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport, error) {
+	var rep CollectReport
+	errorf := opts.Errorf
+	if errorf == nil {
+		errorf = func(string, ...any) {}
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if opts.Output == "" {
+		opts.Output = filepath.Join(job.dir, "out")
+	}
+	results := filepath.Join(job.dir, resultsDir)
+	if err := os.MkdirAll(results, 0o755); err != nil {
+		return rep, err
+	}
+	for _, f := range opts.From {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return rep, err
+		}
+		if err := pipeline.WriteFileAtomic(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
+			return rep, err
+		}
+	}
+	if len(opts.From) == 0 && len(job.Parts) > 0 && job.Unsubmitted() == len(job.Parts) {
+		return rep, fmt.Errorf("the job in %s is not submitted: run xlate batch submit %s, or give results with --from", job.dir, job.dir)
+	}
+	if opts.API != nil && len(opts.From) == 0 {
+		running, err := fetch(ctx, job, opts, results, logf, errorf)
+		if err != nil {
+			return rep, err
+		}
+		rep.Running = running
+	}
+
+	manifest, err := job.readManifest()
+	if err != nil {
+		return rep, err
+	}
+	ps, err := job.Settings.Pipeline()
+	if err != nil {
+		return rep, err
+	}
+	p := pipeline.New(offline{}, opts.Store, ps)
+	files, err := filepath.Glob(filepath.Join(results, "*.jsonl"))
+	if err != nil {
+		return rep, err
+	}
+	slices.Sort(files)
+	seen := map[string]bool{}
+	for _, f := range files {
+		if err := readResults(f, func(r result) {
+			rep.Lines++
+			e, ok := manifest[r.CustomID]
+			if !ok {
+				rep.Unknown++
+				return
+			}
+			seen[r.CustomID] = true
+			accept(job, p, e, r, &rep, errorf)
+		}); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Lines > 0 && !job.Collected {
+		job.Collected = true
+		if err := job.save(); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Running == 0 {
+		for id := range manifest {
+			if !seen[id] {
+				rep.Missing++
+			}
+		}
+	}
+
+	jobs := make([]pipeline.Job, len(job.Files))
+	for i, f := range job.Files {
+		jobs[i] = pipeline.Job{In: f.In, Out: filepath.Join(opts.Output, f.Out), Ext: f.Ext}
+	}
+	run := p.Run(ctx, jobs, pipeline.RunOptions{Files: opts.Files, Failed: func(err error) {
+		var need *NeedsRequest
+		if errors.As(err, &need) {
+			rep.Incomplete++
+			if need.Purpose == "summary" {
+				rep.NeedSummary++
+			}
+			return
+		}
+		rep.Broken++
+		errorf("%v", err)
+	}})
+	rep.Written = run.Done
+	if run.Interrupted {
+		return rep, ctx.Err()
+	}
+	return rep, nil
+}
+
+// fetch refreshes the job's batches, downloads the results of those that
+// ended and returns how many are still running.
+func fetch(ctx context.Context, job *Job, opts CollectOptions, results string, logf, errorf func(string, ...any)) (int, error) {
+	poll := opts.Poll
+	if poll <= 0 {
+		poll = 30 * time.Second
+	}
+	for {
+		problems, err := Status(ctx, job, opts.API)
+		if err != nil {
+			return 0, err
+		}
+		for _, pr := range problems {
+			errorf("%s", pr)
+		}
+		running := 0
+		for _, p := range job.Parts {
+			if p.BatchID == "" || p.Downloaded {
+				continue
+			}
+			if !terminal(p.Status) {
+				running++
+				continue
+			}
+			for _, id := range []string{p.OutputFileID, p.ErrorFileID} {
+				if id == "" {
+					continue
+				}
+				data, err := call(ctx, "download "+id, func(ctx context.Context) ([]byte, error) {
+					raw, err := opts.API.GetFileContent(ctx, id)
+					if err != nil {
+						return nil, err
+					}
+					defer raw.Close()
+					return io.ReadAll(raw)
+				})
+				if err != nil {
+					return 0, err
+				}
+				if err := pipeline.WriteFileAtomic(filepath.Join(results, p.BatchID+"-"+id+".jsonl"), data); err != nil {
+					return 0, err
+				}
+			}
+			p.Downloaded = true
+			if err := job.save(); err != nil {
+				return 0, err
+			}
+		}
+		if running == 0 || !opts.Wait {
+			return running, nil
+		}
+		logf("%d of %d batches still running; next look in %s", running, len(job.Parts), poll)
+		select {
+		case <-time.After(poll):
+		case <-ctx.Done():
+			return running, ctx.Err()
+		}
+	}
+}
+
+// result is one line of a batch output or error file: OpenAI's format,
+// which vLLM's run_batch also writes (with a string error).
+type result struct {
+	CustomID string `json:"custom_id"`
+	Response *struct {
+		StatusCode int             `json:"status_code"`
+		Body       json.RawMessage `json:"body"`
+	} `json:"response"`
+	Error json.RawMessage `json:"error"`
+}
+
+// failure returns why the request of r failed, or "" if it was answered.
+func (r result) failure() string {
+	if r.Response != nil && r.Response.StatusCode == 200 && len(r.Response.Body) > 0 && string(r.Response.Body) != "null" {
+		return ""
+	}
+	if msg := errorMessage(r.Error); msg != "" {
+		return msg
+	}
+	if r.Response != nil {
+		var body struct {
+			Error json.RawMessage `json:"error"`
+		}
+		_ = json.Unmarshal(r.Response.Body, &body)
+		if msg := errorMessage(body.Error); msg != "" {
+			return fmt.Sprintf("status %d: %s", r.Response.StatusCode, msg)
+		}
+		return fmt.Sprintf("status %d", r.Response.StatusCode)
+	}
+	return "no response"
+}
+
+// errorMessage reads an error given as a string, as {"code","message"}
+// (OpenAI) or as {"error": {...}} (vLLM), whatever the type of its code.
+func errorMessage(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return string(raw)
+	}
+	if inner, ok := m["error"]; ok {
+		return errorMessage(inner)
+	}
+	var code, msg string
+	if c, ok := m["code"]; ok && string(c) != "null" {
+		if json.Unmarshal(c, &code) != nil {
+			code = string(c)
+		}
+	}
+	_ = json.Unmarshal(m["message"], &msg)
+	if code == "" && msg == "" {
+		return string(raw)
+	}
+	return strings.TrimPrefix(code+": "+msg, ": ")
+}
+
+// readResults calls fn for each line of a results file.
+func readResults(path string, fn func(result)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxResultLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var r result
+		if err := json.Unmarshal(b, &r); err != nil || r.CustomID == "" {
+			return fmt.Errorf("%s:%d: not a batch result line", path, n)
+		}
+		fn(r)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// accept judges one answered request and caches what is good.
+func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectReport, errorf func(string, ...any)) {
+	files := func() string {
+		var names []string
+		for i, f := range e.Files {
+			if i == 3 {
+				names = append(names, fmt.Sprintf("and %d more", len(e.Files)-3))
+				break
+			}
+			names = append(names, job.Files[f].In)
+		}
+		return strings.Join(names, ", ")
+	}
+	if why := r.failure(); why != "" {
+		rep.Failed++
+		errorf("%s (%s): request failed: %s", e.CustomID, files(), why)
+		return
+	}
+	var body openai.ChatCompletionResponse
+	if err := json.Unmarshal(r.Response.Body, &body); err != nil {
+		rep.Failed++
+		errorf("%s (%s): answer is not a chat completion: %v", e.CustomID, files(), err)
+		return
+	}
+	resp, err := llm.ResponseOf(body)
+	if err != nil {
+		rep.Failed++
+		errorf("%s (%s): %v", e.CustomID, files(), err)
+		return
+	}
+	switch {
+	case e.Translate != nil:
+		v := p.Translator.Accept(*e.Translate, resp.Content, resp.FinishReason)
+		switch {
+		case v.Good == 0:
+			rep.Failed++
+			errorf("%s (%s): answer rejected: %s", e.CustomID, files(), strings.Join(v.Why, "; "))
+		case v.Bad > 0:
+			rep.Partial++
+		default:
+			rep.Good++
+		}
+		if e.Translate.Brief == "summary" && v.Brief != "" {
+			for _, i := range e.Files {
+				f := job.Files[i]
+				data, err := pipeline.ReadFile(f.In)
+				if err == nil {
+					err = p.AcceptSummary(data, f.Ext, v.Brief)
+				}
+				_ = err // without it, the next round asks for the summary
+			}
+		}
+	case e.Summary != nil && p.Summarizer != nil:
+		if err := p.Summarizer.Accept(e.Summary.User, resp.Content, resp.FinishReason); err != nil {
+			rep.Failed++
+			errorf("%s (%s): summary rejected: %v", e.CustomID, files(), err)
+			return
+		}
+		rep.Good++
+	}
+}

@@ -1,0 +1,425 @@
+package batch
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/pipeline"
+)
+
+// NeedsRequest is the error of a step that works from the cache alone
+// (collect's rendering, prepare's planning) when it needs an answer the
+// cache does not hold.
+type NeedsRequest struct {
+	Purpose string // "translate" or "summary"
+}
+
+func (e *NeedsRequest) Error() string {
+	return "no answer yet for a " + e.Purpose + " request"
+}
+
+// offline is a Client that answers nothing: everything must come from the
+// cache.
+type offline struct{}
+
+func (offline) Complete(_ context.Context, req llm.Request) (llm.Response, error) {
+	return llm.Response{}, &NeedsRequest{Purpose: req.Purpose}
+}
+
+// recorder is a Client that records the requests it gets and fails them,
+// so that running the online code through it lists the requests it would
+// make.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []llm.Request
+}
+
+func (r *recorder) Complete(_ context.Context, req llm.Request) (llm.Response, error) {
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req)
+	r.mu.Unlock()
+	return llm.Response{}, &NeedsRequest{Purpose: req.Purpose}
+}
+
+// drain returns the requests recorded since the last drain, in a stable
+// order.
+func (r *recorder) drain() []llm.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.reqs
+	r.reqs = nil
+	slices.SortStableFunc(out, func(a, b llm.Request) int {
+		return compareStrings(a.Messages[len(a.Messages)-1].Content, b.Messages[len(b.Messages)-1].Content)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// PrepareOptions configure Prepare.
+type PrepareOptions struct {
+	// Inputs are the files and directories to translate. Empty: the
+	// existing job's inputs and settings, for its next round.
+	Inputs   []string
+	Settings Settings // for a new job (a next round keeps the job's)
+	Store    cache.Store
+	// MaxRequests and MaxBytes bound one batch input file (defaults
+	// DefaultMaxRequests, DefaultMaxBytes).
+	MaxRequests int
+	MaxBytes    int64
+	// Errorf reports a file that cannot be planned (one line).
+	Errorf func(format string, args ...any)
+}
+
+// PrepareReport says what Prepare planned.
+type PrepareReport struct {
+	Round        int
+	Files        int // inputs of the job
+	Ready        int // complete from the cache: collect writes them
+	Failed       int // could not be read or parsed
+	Translations int // translation requests
+	Summaries    int // summary requests
+	Waiting      int // files waiting only on other files' requests
+	Parts        int // batch input files
+}
+
+// Requests is the number of requests planned.
+func (r PrepareReport) Requests() int { return r.Translations + r.Summaries }
+
+// Prepare plans, in dir, the requests that the files need and the cache
+// cannot answer, written as OpenAI batch input files, with the manifest
+// that maps each request back to its segments and files.
+//
+// A new dir (or one prepared but not submitted) gets a new job. A job
+// whose batches were all collected gets its next round (its earlier files
+// move to rounds/N/); with no Inputs it keeps its inputs and settings. A
+// job submitted and not collected is refused: its answers would be lost.
+func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, PrepareReport, error) {
+	if opts.MaxRequests <= 0 {
+		opts.MaxRequests = DefaultMaxRequests
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	errorf := opts.Errorf
+	if errorf == nil {
+		errorf = func(string, ...any) {}
+	}
+	job := &Job{Version: formatV, Round: 1, Created: time.Now().UTC(), Settings: opts.Settings, dir: dir}
+	if fileExists(filepath.Join(dir, jobFile)) {
+		old, err := Open(dir)
+		if err != nil {
+			return nil, PrepareReport{}, err
+		}
+		job.Round = old.Round
+		if old.submitted() {
+			for _, p := range old.Parts {
+				if p.BatchID != "" && !p.Downloaded {
+					return nil, PrepareReport{}, fmt.Errorf("the job in %s was submitted and is not collected yet: run xlate batch collect %s first, or prepare into another directory", dir, dir)
+				}
+			}
+		}
+		if old.submitted() || old.Collected {
+			if err := old.archive(); err != nil {
+				return nil, PrepareReport{}, err
+			}
+			job.Round++
+		}
+		if len(opts.Inputs) == 0 {
+			job.Settings, job.Inputs = old.Settings, old.Inputs
+		}
+	} else if len(opts.Inputs) == 0 {
+		return nil, PrepareReport{}, errors.New("no inputs: give the files or directories to translate")
+	}
+	if len(opts.Inputs) > 0 {
+		job.Inputs = nil
+		for _, in := range opts.Inputs {
+			if in == pipeline.Stdio {
+				return nil, PrepareReport{}, errors.New("a batch job reads files, not standard input")
+			}
+			abs, err := filepath.Abs(in)
+			if err != nil {
+				return nil, PrepareReport{}, err
+			}
+			job.Inputs = append(job.Inputs, abs)
+		}
+	}
+	ps, err := job.Settings.Pipeline()
+	if err != nil {
+		return nil, PrepareReport{}, err
+	}
+
+	// Plan the outputs into dir/out, collect's default output directory;
+	// the job keeps them relative, so collect can write them anywhere.
+	outDir := filepath.Join(dir, "out")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, PrepareReport{}, err
+	}
+	jobs, skipped, err := pipeline.PlanWith(job.Inputs, outDir, pipeline.PlanOptions{Suffix: job.Settings.Suffix})
+	if err != nil {
+		return nil, PrepareReport{}, err
+	}
+	rep := PrepareReport{Round: job.Round, Failed: len(skipped)}
+	for _, e := range skipped {
+		errorf("%v", e)
+	}
+
+	p := pipeline.New(offline{}, opts.Store, ps)
+	rec := &recorder{}
+	summarizer := pipeline.New(rec, opts.Store, ps).Summarizer
+	var (
+		entries = map[string]*entry{}
+		order   []string
+		planned = map[string]bool{}
+	)
+	add := func(id string, file int, e *entry) {
+		if have, ok := entries[id]; ok {
+			if !slices.Contains(have.Files, file) {
+				have.Files = append(have.Files, file)
+			}
+			return
+		}
+		e.CustomID, e.Files = id, []int{file}
+		entries[id] = e
+		order = append(order, id)
+	}
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return nil, rep, err
+		}
+		rel, err := filepath.Rel(outDir, j.Out)
+		if err != nil {
+			return nil, rep, err
+		}
+		data, err := pipeline.ReadFile(j.In)
+		if err != nil {
+			rep.Failed++
+			errorf("%s: %v", j.In, err)
+			continue
+		}
+		pend, err := p.Next(ctx, data, j.Ext, planned, summarizer)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, rep, ctx.Err()
+			}
+			rep.Failed++
+			errorf("%s: %v", j.In, err)
+			continue
+		}
+		idx := len(job.Files)
+		job.Files = append(job.Files, File{In: j.In, Out: rel, Ext: j.Ext})
+		switch {
+		case pend.Done:
+			rep.Ready++
+		case len(pend.Translations) > 0:
+			for _, r := range pend.Translations {
+				add(customID(ps.Model, r.System, r.User), idx, &entry{Translate: &r})
+			}
+		case pend.Summary:
+			for _, r := range rec.drain() {
+				system, user := r.Messages[0].Content, r.Messages[len(r.Messages)-1].Content
+				add(customID(ps.Model, system, user), idx, &entry{Summary: &summaryRequest{System: system, User: user}})
+			}
+		default:
+			rep.Waiting++
+		}
+	}
+	rep.Files = len(job.Files)
+	for _, id := range order {
+		if entries[id].Translate != nil {
+			rep.Translations++
+		} else {
+			rep.Summaries++
+		}
+	}
+	job.Translations, job.Summaries, job.Ready = rep.Translations, rep.Summaries, rep.Ready
+
+	if err := job.clear(); err != nil {
+		return nil, rep, err
+	}
+	if err := job.writeManifest(order, entries); err != nil {
+		return nil, rep, err
+	}
+	if job.Parts, err = job.writeRequests(order, entries, ps.Model, opts.MaxRequests, opts.MaxBytes); err != nil {
+		return nil, rep, err
+	}
+	rep.Parts = len(job.Parts)
+	return job, rep, job.save()
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// customID names a request by its content, so that the same request gets
+// the same id in every round and identical requests are one.
+func customID(model, system, user string) string {
+	return "xlate-" + cache.Key(model, system, user)[:32]
+}
+
+// archive moves a collected round's files into rounds/N/.
+func (j *Job) archive() error {
+	dst := filepath.Join(j.dir, "rounds", strconv.Itoa(j.Round))
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	names := []string{jobFile, manifestFile, resultsDir}
+	for _, p := range j.Parts {
+		names = append(names, p.Name)
+	}
+	for _, name := range names {
+		err := os.Rename(filepath.Join(j.dir, name), filepath.Join(dst, name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("keep round %d: %w", j.Round, err)
+		}
+	}
+	return nil
+}
+
+// clear removes the request files of an unsubmitted earlier prepare.
+func (j *Job) clear() error {
+	names, err := filepath.Glob(filepath.Join(j.dir, "requests-*.jsonl"))
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := os.Remove(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeManifest writes manifest.jsonl.
+func (j *Job) writeManifest(order []string, entries map[string]*entry) error {
+	return writeJSONL(filepath.Join(j.dir, manifestFile), func(w *bufio.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for _, id := range order {
+			if err := enc.Encode(entries[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// line is one request of a batch input file.
+type line struct {
+	CustomID string `json:"custom_id"`
+	Method   string `json:"method"`
+	URL      string `json:"url"`
+	Body     any    `json:"body"`
+}
+
+// writeRequests writes the batch input files, each within maxRequests
+// lines and maxBytes bytes.
+func (j *Job) writeRequests(order []string, entries map[string]*entry, model string, maxRequests int, maxBytes int64) ([]*Part, error) {
+	var (
+		parts []*Part
+		buf   []byte
+		n     int
+	)
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		p := &Part{Name: fmt.Sprintf("requests-%03d.jsonl", len(parts)+1), Requests: n, Bytes: int64(len(buf))}
+		if err := pipeline.WriteFileAtomic(filepath.Join(j.dir, p.Name), buf); err != nil {
+			return err
+		}
+		parts = append(parts, p)
+		buf, n = nil, 0
+		return nil
+	}
+	for _, id := range order {
+		e := entries[id]
+		var system, user string
+		purpose := "translate"
+		if e.Translate != nil {
+			system, user = e.Translate.System, e.Translate.User
+		} else {
+			system, user, purpose = e.Summary.System, e.Summary.User, "summary"
+		}
+		body := llm.ChatRequest(model, llm.Request{Purpose: purpose, Messages: []llm.Message{
+			{Role: "system", Content: system},
+			{Role: "user", Content: user},
+		}})
+		data, err := marshalLine(line{CustomID: id, Method: "POST", URL: Endpoint, Body: body})
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(data)) > maxBytes {
+			return nil, fmt.Errorf("request %s is %d bytes, over the %d bytes of a batch file", id, len(data), maxBytes)
+		}
+		if n >= maxRequests || int64(len(buf)+len(data)) > maxBytes {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+		buf = append(buf, data...)
+		n++
+	}
+	return parts, flush()
+}
+
+// marshalLine encodes v as one JSON line, HTML characters unescaped.
+func marshalLine(v any) ([]byte, error) {
+	var b jsonBuffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+type jsonBuffer []byte
+
+func (b *jsonBuffer) Write(p []byte) (int, error) {
+	*b = append(*b, p...)
+	return len(p), nil
+}
+
+// writeJSONL writes a file atomically through fill.
+func writeJSONL(path string, fill func(w *bufio.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(tmp)
+	err = fill(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}

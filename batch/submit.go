@@ -1,0 +1,146 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// retryWaits are the pauses between attempts of a files or batches call
+// that failed in a way worth retrying (429, 5xx, a network error).
+var retryWaits = []time.Duration{time.Second, 4 * time.Second, 15 * time.Second}
+
+// call runs fn, retrying transient failures.
+func call[T any](ctx context.Context, what string, fn func(context.Context) (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		v, err := fn(ctx)
+		if err == nil || ctx.Err() != nil || attempt >= len(retryWaits) || !transient(err) {
+			if err != nil {
+				return v, fmt.Errorf("%s: %w", what, err)
+			}
+			return v, nil
+		}
+		select {
+		case <-time.After(retryWaits[attempt]):
+		case <-ctx.Done():
+			return v, fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+	}
+}
+
+func transient(err error) bool {
+	var api *openai.APIError
+	if errors.As(err, &api) {
+		return api.HTTPStatusCode == http.StatusTooManyRequests || api.HTTPStatusCode >= 500
+	}
+	var req *openai.RequestError
+	if errors.As(err, &req) {
+		return req.HTTPStatusCode == http.StatusTooManyRequests || req.HTTPStatusCode >= 500
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Submit uploads the job's batch input files and creates a batch for each,
+// recording every file and batch id in job.json as soon as it exists, so
+// that an interrupted submit resumes where it stopped. Parts already
+// submitted are left alone.
+func Submit(ctx context.Context, job *Job, api *openai.Client) error {
+	for _, p := range job.Parts {
+		if p.FileID == "" {
+			data, err := os.ReadFile(filepath.Join(job.dir, p.Name))
+			if err != nil {
+				return err
+			}
+			f, err := call(ctx, "upload "+p.Name, func(ctx context.Context) (openai.File, error) {
+				return api.CreateFileBytes(ctx, openai.FileBytesRequest{Name: p.Name, Bytes: data, Purpose: openai.PurposeBatch})
+			})
+			if err != nil {
+				return err
+			}
+			p.FileID = f.ID
+			if err := job.save(); err != nil {
+				return err
+			}
+		}
+		if p.BatchID == "" {
+			b, err := call(ctx, "create the batch of "+p.Name, func(ctx context.Context) (openai.BatchResponse, error) {
+				return api.CreateBatch(ctx, openai.CreateBatchRequest{
+					InputFileID:      p.FileID,
+					Endpoint:         openai.BatchEndpointChatCompletions,
+					CompletionWindow: "24h",
+					Metadata:         map[string]any{"xlate_job": filepath.Base(job.dir), "xlate_part": p.Name},
+				})
+			})
+			if err != nil {
+				return err
+			}
+			p.BatchID = b.ID
+			p.update(b.Batch)
+			if err := job.save(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// update copies a batch's state into p.
+func (p *Part) update(b openai.Batch) {
+	p.Status = b.Status
+	p.Completed, p.Failed = b.RequestCounts.Completed, b.RequestCounts.Failed
+	if b.OutputFileID != nil {
+		p.OutputFileID = *b.OutputFileID
+	}
+	if b.ErrorFileID != nil {
+		p.ErrorFileID = *b.ErrorFileID
+	}
+}
+
+// Status refreshes the state of the job's batches from the provider and
+// saves it. It returns the batches' errors (a batch that failed its
+// validation says why), one line each.
+func Status(ctx context.Context, job *Job, api *openai.Client) ([]string, error) {
+	var problems []string
+	for _, p := range job.Parts {
+		if p.BatchID == "" || p.Downloaded {
+			continue
+		}
+		b, err := call(ctx, "batch "+p.BatchID, func(ctx context.Context) (openai.BatchResponse, error) {
+			return api.RetrieveBatch(ctx, p.BatchID)
+		})
+		if err != nil {
+			return problems, err
+		}
+		p.update(b.Batch)
+		if b.Errors != nil {
+			for _, e := range b.Errors.Data {
+				msg := fmt.Sprintf("%s (%s): %s", p.Name, p.BatchID, e.Message)
+				if e.Line != nil {
+					msg = fmt.Sprintf("%s (%s) line %d: %s", p.Name, p.BatchID, *e.Line, e.Message)
+				}
+				problems = append(problems, msg)
+			}
+		}
+	}
+	return problems, job.save()
+}
+
+// Unsubmitted counts the parts not submitted yet.
+func (j *Job) Unsubmitted() int {
+	n := 0
+	for _, p := range j.Parts {
+		if p.BatchID == "" {
+			n++
+		}
+	}
+	return n
+}

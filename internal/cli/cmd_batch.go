@@ -1,0 +1,274 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/xlate/xlate/batch"
+	"github.com/xlate/xlate/cache"
+)
+
+func batchCommand(s Streams) *cli.Command {
+	return &cli.Command{
+		Name:            "batch",
+		Usage:           "translate an archive through the OpenAI Batch API or vLLM run_batch: prepare, submit, status, collect",
+		HideHelpCommand: true,
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return cli.ShowSubcommandHelp(c)
+			}
+			return usageError{fmt.Errorf("batch: unknown command %q: use prepare, submit, status or collect", c.Args().First())}
+		},
+		Description: `A job directory holds the batch input files (OpenAI batch JSONL), a manifest mapping each
+request back to its paragraphs and files, and the job's state. Every step can be interrupted
+and run again. Long articles take two rounds: their summaries are made from what the first
+round's translation requests wrote.
+
+Examples:
+   xlate batch prepare -o job/ archive/      plan the requests the cache cannot answer
+   xlate batch submit job/                   upload them and create the batches
+   xlate batch status job/                   progress of each batch
+   xlate batch collect --wait -o out/ job/   judge and cache the answers, write the outputs
+   xlate batch prepare -o job/               the next round: what is still missing
+   xlate batch collect --from results.jsonl -o out/ job/   results of vLLM run_batch`,
+		Subcommands: []*cli.Command{
+			{
+				Name:      "prepare",
+				Usage:     "write the requests the inputs need as batch input files in -o JOBDIR (no PATH: the job's next round)",
+				ArgsUsage: "PATH...",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "max-requests", Value: batch.DefaultMaxRequests, Usage: "most requests in one batch file"},
+					&cli.Int64Flag{Name: "max-bytes", Value: batch.DefaultMaxBytes, Usage: "largest batch file, in bytes"},
+				},
+				Action: func(c *cli.Context) error { return batchPrepare(c, s) },
+			},
+			{
+				Name:      "submit",
+				Usage:     "upload the job's batch files and create their batches",
+				ArgsUsage: "JOBDIR",
+				Action:    func(c *cli.Context) error { return batchSubmit(c, s) },
+			},
+			{
+				Name:      "status",
+				Usage:     "print the progress of the job's batches",
+				ArgsUsage: "JOBDIR",
+				Action:    func(c *cli.Context) error { return batchStatus(c, s) },
+			},
+			{
+				Name:      "collect",
+				Usage:     "fetch the results, cache the good answers and write every output they complete (-o DIR, default JOBDIR/out)",
+				ArgsUsage: "JOBDIR",
+				Flags: []cli.Flag{
+					&cli.StringSliceFlag{Name: "from", Usage: "read results from `FILE` (vLLM run_batch output, or downloaded output files) instead of the API; repeatable"},
+					&cli.BoolFlag{Name: "wait", Usage: "wait for running batches to end"},
+					&cli.DurationFlag{Name: "poll", Value: 30 * time.Second, Usage: "with --wait, how often to look"},
+				},
+				Action: func(c *cli.Context) error { return batchCollect(c, s) },
+			},
+		},
+	}
+}
+
+// batchSetup resolves the settings and opens the cache for a batch step.
+func batchSetup(c *cli.Context, keyNeeded bool) (options, cache.Store, error) {
+	st, err := resolveSettings(c)
+	if err != nil {
+		return options{}, nil, err
+	}
+	o, err := resolveOptions(c, st, keyNeeded)
+	if err != nil {
+		return o, nil, err
+	}
+	if o.noCache {
+		return o, nil, usageError{errors.New("batch works through the cache: drop --no-cache")}
+	}
+	store, err := openStore(o)
+	return o, store, err
+}
+
+// jobArg opens the job directory named by the one argument.
+func jobArg(c *cli.Context) (*batch.Job, error) {
+	if c.NArg() != 1 {
+		return nil, usageError{fmt.Errorf("batch %s takes the job directory: xlate batch %s JOBDIR", c.Command.Name, c.Command.Name)}
+	}
+	return batch.Open(c.Args().First())
+}
+
+func batchPrepare(c *cli.Context, s Streams) error {
+	o, store, err := batchSetup(c, false)
+	if err != nil {
+		return err
+	}
+	dir := o.output
+	if dir == "" || dir == "-" {
+		return usageError{errors.New("batch prepare needs the job directory: -o JOBDIR")}
+	}
+	gloss, err := loadGlossary(o.glossary)
+	if err != nil {
+		return err
+	}
+	st := newStyle(s.Err)
+	failed := 0
+	job, rep, err := batch.Prepare(c.Context, dir, batch.PrepareOptions{
+		Inputs: o.inputs,
+		Settings: batch.Settings{Model: o.model, Lang: o.lang, Layout: o.layout.String(), Summary: !o.noSummary,
+			Budget: o.chunkTokens, Glossary: gloss, Suffix: o.suffix},
+		Store:       store,
+		MaxRequests: c.Int("max-requests"),
+		MaxBytes:    c.Int64("max-bytes"),
+		Errorf: func(format string, args ...any) {
+			failed++
+			fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "round %d: %d files: %d ready, %d failed, %d waiting on other files' requests\n",
+		rep.Round, rep.Files+rep.Failed-failed, rep.Ready, rep.Failed, rep.Waiting)
+	fmt.Fprintf(s.Out, "requests: %d translation, %d summary, in %d batch files in %s\n", rep.Translations, rep.Summaries, rep.Parts, job.Dir())
+	switch {
+	case rep.Requests() > 0:
+		fmt.Fprintf(s.Out, "next: xlate batch submit %s  (or run the requests-*.jsonl files with vLLM run_batch, then xlate batch collect --from OUTPUT %s)\n", job.Dir(), job.Dir())
+	case rep.Ready > 0:
+		fmt.Fprintf(s.Out, "nothing to request: xlate batch collect %s writes the outputs\n", job.Dir())
+	}
+	if rep.Failed > 0 {
+		return exitError(ExitFailed)
+	}
+	return nil
+}
+
+func batchSubmit(c *cli.Context, s Streams) error {
+	job, err := jobArg(c)
+	if err != nil {
+		return err
+	}
+	o, _, err := batchSetup(c, true)
+	if err != nil {
+		return err
+	}
+	client, err := newClient(o, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	if len(job.Parts) == 0 {
+		fmt.Fprintf(s.Out, "nothing to submit: the job has no requests\n")
+		return nil
+	}
+	if err := batch.Submit(c.Context, job, client.API()); err != nil {
+		return err
+	}
+	printParts(s.Out, job)
+	fmt.Fprintf(s.Out, "next: xlate batch status %s, then xlate batch collect %s\n", job.Dir(), job.Dir())
+	return nil
+}
+
+func batchStatus(c *cli.Context, s Streams) error {
+	job, err := jobArg(c)
+	if err != nil {
+		return err
+	}
+	o, _, err := batchSetup(c, true)
+	if err != nil {
+		return err
+	}
+	client, err := newClient(o, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	problems, err := batch.Status(c.Context, job, client.API())
+	if err != nil {
+		return err
+	}
+	printParts(s.Out, job)
+	st := newStyle(s.Err)
+	for _, p := range problems {
+		fmt.Fprintf(s.Err, "%s %s\n", st.prefix(), p)
+	}
+	return nil
+}
+
+// printParts prints one line per batch file: its batch, status and counts.
+func printParts(w io.Writer, job *batch.Job) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tBATCH\tSTATUS\tDONE\tFAILED\tREQUESTS")
+	for _, p := range job.Parts {
+		id, status := p.BatchID, p.Status
+		if id == "" {
+			id, status = "-", "not submitted"
+		}
+		if p.Downloaded {
+			status += ", collected"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", p.Name, id, status, p.Completed, p.Failed, p.Requests)
+	}
+	tw.Flush()
+}
+
+func batchCollect(c *cli.Context, s Streams) error {
+	job, err := jobArg(c)
+	if err != nil {
+		return err
+	}
+	from := c.StringSlice("from")
+	o, store, err := batchSetup(c, len(from) == 0)
+	if err != nil {
+		return err
+	}
+	st := newStyle(s.Err)
+	opts := batch.CollectOptions{
+		Store: store, From: from, Output: o.output, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
+		Files: 2 * o.concurrency,
+		Errorf: func(format string, args ...any) {
+			fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
+		},
+		Logf: func(format string, args ...any) {
+			if !o.quiet {
+				fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
+			}
+		},
+	}
+	if len(from) == 0 {
+		client, err := newClient(o, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return err
+		}
+		opts.API = client.API()
+	}
+	rep, err := batch.Collect(c.Context, job, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "answers: %d read, %d good, %d partly rejected, %d failed", rep.Lines, rep.Good, rep.Partial, rep.Failed)
+	if rep.Unknown > 0 {
+		fmt.Fprintf(s.Out, ", %d not of this job", rep.Unknown)
+	}
+	if rep.Missing > 0 {
+		fmt.Fprintf(s.Out, ", %d requests unanswered", rep.Missing)
+	}
+	fmt.Fprintln(s.Out)
+	var next []string
+	if rep.Running > 0 {
+		next = append(next, fmt.Sprintf("%d batches still running: collect again later, or with --wait", rep.Running))
+	}
+	fmt.Fprintf(s.Out, "outputs: %d written, %d need another round (%d only their summary), %d failed\n",
+		rep.Written, rep.Incomplete, rep.NeedSummary, rep.Broken)
+	if rep.Incomplete > 0 && rep.Running == 0 {
+		next = append(next, fmt.Sprintf("next round: xlate batch prepare -o %s, then submit and collect (or run the rest online: xlate -o OUT INPUTS)", job.Dir()))
+	}
+	for _, n := range next {
+		fmt.Fprintln(s.Out, "next: "+strings.TrimSpace(n))
+	}
+	if rep.Incomplete > 0 || rep.Broken > 0 || rep.Running > 0 {
+		return exitError(ExitFailed)
+	}
+	return nil
+}

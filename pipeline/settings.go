@@ -1,0 +1,37 @@
+package pipeline
+
+import (
+	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/render"
+	"github.com/xlate/xlate/summarize"
+	"github.com/xlate/xlate/translate"
+)
+
+// Settings are the choices that shape an output.
+type Settings struct {
+	Model    string
+	Lang     string // target language (translate.LookupLang)
+	Layout   render.Layout
+	Summary  bool
+	Budget   int // chunk budget in tokens (0 = translate.DefaultBudget)
+	Glossary glossary.Glossary
+}
+
+// New returns the Pipeline for s, requesting through client and caching
+// in store (translations, summaries and whole outputs).
+func New(client llm.Client, store cache.Store, s Settings) *Pipeline {
+	counter := chunk.Default()
+	p := &Pipeline{
+		Translator: translate.New(client, store, counter, translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary}),
+		Layout:     s.Layout,
+		Model:      s.Model,
+		Outputs:    store,
+	}
+	if s.Summary {
+		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: s.Model, Lang: s.Lang})
+	}
+	return p
+}
