@@ -264,6 +264,11 @@ func TestCollectExpiredAndFailedBatches(t *testing.T) {
 	if rep.Good == 0 || rep.Failed < 2 || rep.Incomplete == 0 {
 		t.Errorf("report %+v", rep)
 	}
+	// A prepare interrupted right after moving round 1 away leaves no
+	// job.json: the next prepare finds the job in rounds/1.
+	if err := job.archive(); err != nil {
+		t.Fatal(err)
+	}
 	_, next, err := Prepare(context.Background(), dir, PrepareOptions{Store: st})
 	if err != nil {
 		t.Fatal(err)

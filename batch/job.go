@@ -135,7 +135,8 @@ type Job struct {
 	// Collected is set once collect has read results for this round.
 	Collected bool `json:"collected,omitempty"`
 
-	dir string
+	dir      string
+	archived bool // read back from rounds/N/
 }
 
 // submitted reports whether any part went to the provider.
@@ -188,6 +189,37 @@ type entry struct {
 	Summary   *summaryRequest    `json:"summary,omitempty"`
 }
 
+// slim returns e as the manifest keeps it: a translation request without
+// its messages (the batch file has them) and a piece's source left out
+// where it is the text sent. fill undoes it.
+func (e *entry) slim() *entry {
+	if e.Translate == nil {
+		return e
+	}
+	r := *e.Translate
+	r.System, r.User = "", ""
+	r.Pieces = append([]translate.Piece(nil), r.Pieces...)
+	for i, p := range r.Pieces {
+		if p.Source == p.Text {
+			r.Pieces[i].Source = ""
+		}
+	}
+	c := *e
+	c.Translate = &r
+	return &c
+}
+
+func (e *entry) fill() {
+	if e.Translate == nil {
+		return
+	}
+	for i, p := range e.Translate.Pieces {
+		if p.Source == "" {
+			e.Translate.Pieces[i].Source = p.Text
+		}
+	}
+}
+
 // summaryRequest is a summary request as the Summarizer made it.
 type summaryRequest struct {
 	System string `json:"system"`
@@ -212,6 +244,7 @@ func (j *Job) readManifest() (map[string]*entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(j.dir, manifestFile), err)
 		}
+		e.fill()
 		m[e.CustomID] = &e
 	}
 }

@@ -125,29 +125,26 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 		errorf = func(string, ...any) {}
 	}
 	job := &Job{Version: formatV, Round: 1, Created: time.Now().UTC(), Settings: opts.Settings, dir: dir}
-	if fileExists(filepath.Join(dir, jobFile)) {
-		old, err := Open(dir)
-		if err != nil {
-			return nil, PrepareReport{}, err
-		}
+	var previous *Job // a finished round, archived once the new one is planned
+	old, err := openOrRecover(dir)
+	switch {
+	case err != nil:
+		return nil, PrepareReport{}, err
+	case old != nil:
 		job.Round = old.Round
-		if old.submitted() {
-			for _, p := range old.Parts {
-				if p.BatchID != "" && !p.Downloaded {
-					return nil, PrepareReport{}, fmt.Errorf("the job in %s was submitted and is not collected yet: run xlate batch collect %s first, or prepare into another directory", dir, dir)
-				}
+		for _, p := range old.Parts {
+			if p.BatchID != "" && !p.Downloaded {
+				return nil, PrepareReport{}, fmt.Errorf("the job in %s was submitted and is not collected yet: run xlate batch collect %s first, or prepare into another directory", dir, dir)
 			}
 		}
 		if old.submitted() || old.Collected {
-			if err := old.archive(); err != nil {
-				return nil, PrepareReport{}, err
-			}
+			previous = old
 			job.Round++
 		}
 		if len(opts.Inputs) == 0 {
 			job.Settings, job.Inputs = old.Settings, old.Inputs
 		}
-	} else if len(opts.Inputs) == 0 {
+	case len(opts.Inputs) == 0:
 		return nil, PrepareReport{}, errors.New("no inputs: give the files or directories to translate")
 	}
 	if len(opts.Inputs) > 0 {
@@ -253,6 +250,11 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	}
 	job.Translations, job.Summaries, job.Ready = rep.Translations, rep.Summaries, rep.Ready
 
+	if previous != nil && !previous.archived {
+		if err := previous.archive(); err != nil {
+			return nil, rep, err
+		}
+	}
 	if err := job.clear(); err != nil {
 		return nil, rep, err
 	}
@@ -266,9 +268,29 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	return job, rep, job.save()
 }
 
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
+// openOrRecover returns the job in dir, nil if there is none. A job whose
+// job.json is missing because a prepare was interrupted after moving the
+// last round away is recovered from rounds/N/.
+func openOrRecover(dir string) (*Job, error) {
+	if _, err := os.Stat(filepath.Join(dir, jobFile)); err == nil {
+		return Open(dir)
+	}
+	rounds, _ := filepath.Glob(filepath.Join(dir, "rounds", "*", jobFile))
+	best := -1
+	for _, r := range rounds {
+		if n, err := strconv.Atoi(filepath.Base(filepath.Dir(r))); err == nil && n > best {
+			best = n
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	j, err := Open(filepath.Join(dir, "rounds", strconv.Itoa(best)))
+	if err != nil {
+		return nil, err
+	}
+	j.dir, j.archived = dir, true
+	return j, nil
 }
 
 // customID names a request by its content, so that the same request gets
@@ -316,7 +338,7 @@ func (j *Job) writeManifest(order []string, entries map[string]*entry) error {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		for _, id := range order {
-			if err := enc.Encode(entries[id]); err != nil {
+			if err := enc.Encode(entries[id].slim()); err != nil {
 				return err
 			}
 		}

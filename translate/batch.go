@@ -12,18 +12,18 @@ import (
 // described fully enough to be sent elsewhere (a line of a batch file) and
 // its answer judged later by Accept, in another process.
 type Request struct {
-	System string  `json:"system"`
-	User   string  `json:"user"`
+	System string  `json:"system,omitempty"`
+	User   string  `json:"user,omitempty"`
 	Brief  string  `json:"brief,omitempty"` // "summary", "note" or ""
 	Pieces []Piece `json:"pieces"`          // one per <seg>, in order
 }
 
 // Piece is one <seg> of a Request.
 type Piece struct {
-	Source string `json:"source"`          // the whole segment, as in Input
-	Text   string `json:"text"`            // what was sent: Source or a part of it, URLs masked
-	Part   int    `json:"part,omitempty"`  // index of the part, when Parts > 1
-	Parts  int    `json:"parts,omitempty"` // number of parts Source was split into (0 or 1: whole)
+	Source string `json:"source,omitempty"` // the whole segment, as in Input
+	Text   string `json:"text"`             // what was sent: Source or a part of it, URLs masked
+	Part   int    `json:"part,omitempty"`   // index of the part, when Parts > 1
+	Parts  int    `json:"parts,omitempty"`  // number of parts Source was split into (0 or 1: whole)
 }
 
 var briefNames = map[brief]string{briefNone: "", briefNote: "note", briefSummary: "summary"}

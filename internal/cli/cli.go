@@ -120,11 +120,12 @@ func description() string {
    xlate --provider azure --base-url https://NAME.openai.azure.com --model DEPLOYMENT a.md
    xlate --base-url http://gpu:8000/v1 --model Qwen2.5-32B a.md   any OpenAI-compatible server
    xlate --dry-run -o out/ archive/        requests, tokens and cost, without calling the API
+   xlate batch prepare -o job/ archive/    batch files for the OpenAI Batch API or vLLM run_batch (xlate batch --help)
    xlate config                            every setting, its value and where it came from
    xlate cache stats                       entries and size of the cache
    xlate cache prune --older-than 30d      drop cache entries older than 30 days
    xlate completion bash                   shell completion (bash, zsh, fish) or the man page (man)
-   xlate ./config                          a file named like a command (config, cache, completion)
+   xlate ./config                          a file named like a command (batch, config, cache, completion)
 
 Providers (--provider, default openai):
 ` + providerTable() + `
@@ -149,7 +150,7 @@ func newApp(s Streams) *cli.App {
 	return &cli.App{
 		Name:                 "xlate",
 		Usage:                "translate Chinese articles into bilingual English markdown with a summary",
-		UsageText:            "xlate [flags] [PATH...]\nxlate config | cache stats|clear|prune | completion bash|zsh|fish|man\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin.",
+		UsageText:            "xlate [flags] [PATH...]\nxlate batch prepare|submit|status|collect | config | cache stats|clear|prune | completion bash|zsh|fish|man\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin.",
 		Description:          description(),
 		Version:              buildVersion(),
 		Reader:               s.In,
