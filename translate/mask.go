@@ -20,6 +20,9 @@ func placeholder(i int) string { return fmt.Sprintf("L%d", i+1) }
 
 // mask replaces the URLs of s by placeholders and returns them in order.
 func mask(s string) (string, []string) {
+	if !strings.Contains(s, "](") && !strings.Contains(s, ":") {
+		return s, nil // neither a link nor an autolink: most paragraphs
+	}
 	var urls []string
 	out := urlRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := urlRE.FindStringSubmatch(m)
