@@ -309,3 +309,37 @@ func TestBatchCollectFromVLLM(t *testing.T) {
 	}
 	sameTrees(t, want, out, same)
 }
+
+// TestBatchInterruptedCollectResumes: Ctrl-C while collect waits for a
+// batch stops it cleanly (exit 130); a prepare then refuses to drop the
+// submitted round; once the batch ends, collect picks up its results.
+func TestBatchInterruptedCollectResumes(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{BatchSteps: -1}) // batches move only when told
+	environ := env(t, srv, t.TempDir())
+	job := filepath.Join(t.TempDir(), "job")
+	out := filepath.Join(t.TempDir(), "out")
+	if r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, filepath.Join("testdata", "corpus")); r.code != 0 {
+		t.Fatalf("prepare: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runXlate(t, environ, nil, "batch", "submit", job); r.code != 0 {
+		t.Fatalf("submit: exit %d\n%s", r.code, r.stderr)
+	}
+	polls := srv.CountKind(fakeopenai.KindBatch)
+	cmd, wait := startXlate(t, environ, "batch", "collect", "--wait", "--poll", "20ms", "-o", out, job)
+	waitFor(t, "collect to poll", func() bool { return srv.CountKind(fakeopenai.KindBatch) >= polls+3 })
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(); r.code != 130 {
+		t.Fatalf("interrupted collect: exit %d, want 130\n%s", r.code, r.stderr)
+	}
+	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job)
+	if r.code == 0 || !strings.Contains(r.stderr, "not collected yet") {
+		t.Errorf("prepare over an uncollected round: exit %d\n%s", r.code, r.stderr)
+	}
+	srv.FinishBatches()
+	r = runXlate(t, environ, nil, "batch", "collect", "-o", out, job)
+	if !strings.Contains(r.stdout, "120 good") || !strings.Contains(r.stdout, "need another round") {
+		t.Errorf("collect after the batch ended: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
