@@ -306,3 +306,102 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestDuplicateArticlesShareRequests: two copies of an article (and a
+// third file sharing nothing) make one set of requests; the manifest lists
+// both copies for them and collect writes both.
+func TestDuplicateArticlesShareRequests(t *testing.T) {
+	long := names[2] // a long article: its summary is a second round
+	in := corpus(t, long, names[1])
+	data, err := os.ReadFile(filepath.Join(in, long))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "copy.md"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	single, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "single"), PrepareOptions{
+		Inputs: []string{filepath.Join(in, long)}, Settings: settings, Store: store(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "other"), PrepareOptions{
+		Inputs: []string{filepath.Join(in, names[1])}, Settings: settings, Store: store(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store(t)
+	dir := filepath.Join(t.TempDir(), "job")
+	out := filepath.Join(t.TempDir(), "out")
+	for round := 1; round <= 3; round++ {
+		job, rep, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{in}, Settings: settings, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch round {
+		case 1:
+			want := len(requestLines(t, single)) + len(requestLines(t, other))
+			if got := len(requestLines(t, job)); got != want {
+				t.Errorf("3 files, one a copy: %d requests, want %d", got, want)
+			}
+		case 2:
+			// Both copies need the same summary request(s): written
+			// once, listed for both files.
+			m, err := job.openManifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			shared := 0
+			for id := range m.more {
+				e, err := m.get(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e.Summary == nil || len(e.Files) != 2 {
+					t.Errorf("shared request %s: %+v", id, e)
+				}
+				shared++
+			}
+			if shared == 0 || shared > rep.Summaries {
+				t.Errorf("round 2: %d summary requests, %d shared by the copies", rep.Summaries, shared)
+			}
+			m.Close()
+		}
+		var from []string
+		for _, p := range job.Parts {
+			res, err := fakeopenai.VLLMRunBatch(mustRead(t, filepath.Join(dir, p.Name)), fakeopenai.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := filepath.Join(t.TempDir(), "res.jsonl")
+			if err := os.WriteFile(f, res, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			from = append(from, f)
+		}
+		crep, err := Collect(context.Background(), job, CollectOptions{Store: st, From: from, Output: out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if crep.Incomplete == 0 {
+			a, b := mustRead(t, filepath.Join(out, long)), mustRead(t, filepath.Join(out, "copy.md"))
+			if crep.Written != 3 || !bytes.Equal(a, b) {
+				t.Errorf("%d written; the copies' outputs equal: %v", crep.Written, bytes.Equal(a, b))
+			}
+			if round != 2 {
+				t.Errorf("done in round %d, want 2", round)
+			}
+			return
+		}
+	}
+	t.Fatal("not done in 3 rounds")
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -104,10 +104,11 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		rep.Running = running
 	}
 
-	manifest, err := job.readManifest()
+	manifest, err := job.openManifest()
 	if err != nil {
 		return rep, err
 	}
+	defer manifest.Close()
 	ps, err := job.Settings.Pipeline()
 	if err != nil {
 		return rep, err
@@ -120,10 +121,15 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	slices.Sort(files)
 	seen := map[string]bool{}
 	for _, f := range files {
+		var bad error
 		if err := readResults(f, func(r result) {
 			rep.Lines++
-			e, ok := manifest[r.CustomID]
-			if !ok {
+			e, err := manifest.get(r.CustomID)
+			switch {
+			case err != nil:
+				bad = err
+				return
+			case e == nil:
 				rep.Unknown++
 				return
 			}
@@ -131,6 +137,9 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			accept(job, p, e, r, &rep, errorf)
 		}); err != nil {
 			return rep, err
+		}
+		if bad != nil {
+			return rep, bad
 		}
 	}
 	if rep.Lines > 0 && !job.Collected {
@@ -140,7 +149,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		}
 	}
 	if rep.Running == 0 {
-		for id := range manifest {
+		for id := range manifest.at {
 			if !seen[id] {
 				rep.Missing++
 			}

@@ -38,7 +38,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -224,27 +223,4 @@ func (e *entry) fill() {
 type summaryRequest struct {
 	System string `json:"system"`
 	User   string `json:"user"`
-}
-
-// readManifest reads manifest.jsonl into a map by custom_id.
-func (j *Job) readManifest() (map[string]*entry, error) {
-	f, err := os.Open(filepath.Join(j.dir, manifestFile))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := map[string]*entry{}
-	dec := json.NewDecoder(f)
-	for {
-		var e entry
-		err := dec.Decode(&e)
-		if errors.Is(err, io.EOF) {
-			return m, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(j.dir, manifestFile), err)
-		}
-		e.fill()
-		m[e.CustomID] = &e
-	}
 }

@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -183,22 +182,24 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	p := pipeline.New(offline{}, opts.Store, ps)
 	rec := &recorder{}
 	summarizer := pipeline.New(rec, opts.Store, ps).Summarizer
-	var (
-		entries = map[string]*entry{}
-		order   []string
-		planned = map[string]bool{}
-	)
-	add := func(id string, file int, e *entry) {
-		if have, ok := entries[id]; ok {
-			if !slices.Contains(have.Files, file) {
-				have.Files = append(have.Files, file)
-			}
-			return
+	if previous != nil && !previous.archived {
+		// The new round's files replace the finished one's: move it away
+		// first. Interrupted after this, prepare finds it in rounds/N/.
+		if err := previous.archive(); err != nil {
+			return nil, rep, err
 		}
-		e.CustomID, e.Files = id, []int{file}
-		entries[id] = e
-		order = append(order, id)
 	}
+	w, err := newJobWriter(dir, ps.Model, opts.MaxRequests, opts.MaxBytes)
+	if err != nil {
+		return nil, rep, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			w.abort()
+		}
+	}()
+	planned := map[string]bool{}
 	for _, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, rep, err
@@ -229,41 +230,33 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 			rep.Ready++
 		case len(pend.Translations) > 0:
 			for _, r := range pend.Translations {
-				add(customID(ps.Model, r.System, r.User), idx, &entry{Translate: &r})
+				if err := w.add(customID(ps.Model, r.System, r.User), idx, &entry{Translate: &r}); err != nil {
+					return nil, rep, err
+				}
 			}
 		case pend.Summary:
-			for _, r := range rec.drain() {
+			reqs := rec.drain()
+			if len(reqs) == 0 {
+				rep.Failed++
+				errorf("%s: summary: %v", j.In, pend.SummaryErr)
+			}
+			for _, r := range reqs {
 				system, user := r.Messages[0].Content, r.Messages[len(r.Messages)-1].Content
-				add(customID(ps.Model, system, user), idx, &entry{Summary: &summaryRequest{System: system, User: user}})
+				if err := w.add(customID(ps.Model, system, user), idx, &entry{Summary: &summaryRequest{System: system, User: user}}); err != nil {
+					return nil, rep, err
+				}
 			}
 		default:
 			rep.Waiting++
 		}
 	}
 	rep.Files = len(job.Files)
-	for _, id := range order {
-		if entries[id].Translate != nil {
-			rep.Translations++
-		} else {
-			rep.Summaries++
-		}
-	}
+	rep.Translations, rep.Summaries = w.translations, w.summaries
 	job.Translations, job.Summaries, job.Ready = rep.Translations, rep.Summaries, rep.Ready
-
-	if previous != nil && !previous.archived {
-		if err := previous.archive(); err != nil {
-			return nil, rep, err
-		}
-	}
-	if err := job.clear(); err != nil {
+	if job.Parts, err = w.commit(); err != nil {
 		return nil, rep, err
 	}
-	if err := job.writeManifest(order, entries); err != nil {
-		return nil, rep, err
-	}
-	if job.Parts, err = job.writeRequests(order, entries, ps.Model, opts.MaxRequests, opts.MaxBytes); err != nil {
-		return nil, rep, err
-	}
+	committed = true
 	rep.Parts = len(job.Parts)
 	return job, rep, job.save()
 }
@@ -318,91 +311,12 @@ func (j *Job) archive() error {
 	return nil
 }
 
-// clear removes the request files of an unsubmitted earlier prepare.
-func (j *Job) clear() error {
-	names, err := filepath.Glob(filepath.Join(j.dir, "requests-*.jsonl"))
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if err := os.Remove(n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeManifest writes manifest.jsonl.
-func (j *Job) writeManifest(order []string, entries map[string]*entry) error {
-	return writeJSONL(filepath.Join(j.dir, manifestFile), func(w *bufio.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		for _, id := range order {
-			if err := enc.Encode(entries[id].slim()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 // line is one request of a batch input file.
 type line struct {
 	CustomID string `json:"custom_id"`
 	Method   string `json:"method"`
 	URL      string `json:"url"`
 	Body     any    `json:"body"`
-}
-
-// writeRequests writes the batch input files, each within maxRequests
-// lines and maxBytes bytes.
-func (j *Job) writeRequests(order []string, entries map[string]*entry, model string, maxRequests int, maxBytes int64) ([]*Part, error) {
-	var (
-		parts []*Part
-		buf   []byte
-		n     int
-	)
-	flush := func() error {
-		if n == 0 {
-			return nil
-		}
-		p := &Part{Name: fmt.Sprintf("requests-%03d.jsonl", len(parts)+1), Requests: n, Bytes: int64(len(buf))}
-		if err := pipeline.WriteFileAtomic(filepath.Join(j.dir, p.Name), buf); err != nil {
-			return err
-		}
-		parts = append(parts, p)
-		buf, n = nil, 0
-		return nil
-	}
-	for _, id := range order {
-		e := entries[id]
-		var system, user string
-		purpose := "translate"
-		if e.Translate != nil {
-			system, user = e.Translate.System, e.Translate.User
-		} else {
-			system, user, purpose = e.Summary.System, e.Summary.User, "summary"
-		}
-		body := llm.ChatRequest(model, llm.Request{Purpose: purpose, Messages: []llm.Message{
-			{Role: "system", Content: system},
-			{Role: "user", Content: user},
-		}})
-		data, err := marshalLine(line{CustomID: id, Method: "POST", URL: Endpoint, Body: body})
-		if err != nil {
-			return nil, err
-		}
-		if int64(len(data)) > maxBytes {
-			return nil, fmt.Errorf("request %s is %d bytes, over the %d bytes of a batch file", id, len(data), maxBytes)
-		}
-		if n >= maxRequests || int64(len(buf)+len(data)) > maxBytes {
-			if err := flush(); err != nil {
-				return nil, err
-			}
-		}
-		buf = append(buf, data...)
-		n++
-	}
-	return parts, flush()
 }
 
 // marshalLine encodes v as one JSON line, HTML characters unescaped.
@@ -421,27 +335,4 @@ type jsonBuffer []byte
 func (b *jsonBuffer) Write(p []byte) (int, error) {
 	*b = append(*b, p...)
 	return len(p), nil
-}
-
-// writeJSONL writes a file atomically through fill.
-func writeJSONL(path string, fill func(w *bufio.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(tmp)
-	err = fill(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }

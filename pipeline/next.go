@@ -21,6 +21,9 @@ type Pending struct {
 	// Summary is true when the translations are all cached and the summary
 	// is not: its next requests went to the summarizer given to Next.
 	Summary bool
+	// SummaryErr is why the summary could not be made: the request the
+	// summarizer's client refused, or another failure.
+	SummaryErr error
 	// Done is true when nothing is missing.
 	Done bool
 }
@@ -69,7 +72,7 @@ func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned ma
 	case errors.Is(err, context.Canceled):
 		return Pending{}, err
 	}
-	return Pending{Summary: true}, nil
+	return Pending{Summary: true, SummaryErr: err}, nil
 }
 
 // countSources counts the distinct segments the requests carry.
