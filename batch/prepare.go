@@ -99,6 +99,9 @@ type PrepareReport struct {
 	Summaries    int // summary requests
 	Waiting      int // files waiting only on other files' requests
 	Parts        int // batch input files
+	// InputTokens are the prompt tokens of the requests (o200k);
+	// OutputTokens the answer tokens expected.
+	InputTokens, OutputTokens int64
 }
 
 // Requests is the number of requests planned.
@@ -252,6 +255,7 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	}
 	rep.Files = len(job.Files)
 	rep.Translations, rep.Summaries = w.translations, w.summaries
+	rep.InputTokens, rep.OutputTokens = w.inTokens, w.outTokens
 	job.Translations, job.Summaries, job.Ready = rep.Translations, rep.Summaries, rep.Ready
 	if job.Parts, err = w.commit(); err != nil {
 		return nil, rep, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/llm"
 )
 
@@ -35,6 +36,33 @@ type jobWriter struct {
 	more  map[string][]int // custom_id -> the other files that need it
 
 	translations, summaries int
+	// Token estimates: prompts counted (o200k), answers expected.
+	inTokens, outTokens int64
+	counter             chunk.Counter
+	systems             map[string]int // system prompt -> tokens
+}
+
+// Expected answer sizes, as the dry run expects them: a translation about
+// 1.3 times its Chinese source, a summary about 90 tokens.
+const (
+	answerPerSource = 1.3
+	summaryAnswer   = 90
+)
+
+// count estimates one request's tokens.
+func (w *jobWriter) count(system, user string, summary bool) {
+	n, ok := w.systems[system]
+	if !ok {
+		n = w.counter.Count(system)
+		w.systems[system] = n
+	}
+	u := w.counter.Count(user)
+	w.inTokens += int64(n + u)
+	if summary {
+		w.outTokens += summaryAnswer
+	} else {
+		w.outTokens += int64(float64(u) * answerPerSource)
+	}
 }
 
 func newJobWriter(dir, model string, maxRequests int, maxBytes int64) (*jobWriter, error) {
@@ -43,7 +71,8 @@ func newJobWriter(dir, model string, maxRequests int, maxBytes int64) (*jobWrite
 		return nil, err
 	}
 	return &jobWriter{dir: dir, model: model, maxRequests: maxRequests, maxBytes: maxBytes,
-		manifest: f, mw: bufio.NewWriter(f), first: map[string]int{}, more: map[string][]int{}}, nil
+		manifest: f, mw: bufio.NewWriter(f), first: map[string]int{}, more: map[string][]int{},
+		counter: chunk.Default(), systems: map[string]int{}}, nil
 }
 
 func tempName(name string) string { return "." + name + ".tmp" }
@@ -67,6 +96,7 @@ func (w *jobWriter) add(id string, file int, e *entry) error {
 		system, user, purpose = e.Summary.System, e.Summary.User, "summary"
 		w.summaries++
 	}
+	w.count(system, user, purpose == "summary")
 	body := llm.ChatRequest(w.model, llm.Request{Purpose: purpose, Messages: []llm.Message{
 		{Role: "system", Content: system},
 		{Role: "user", Content: user},

@@ -134,6 +134,14 @@ func batchPrepare(c *cli.Context, s Streams) error {
 	fmt.Fprintf(s.Out, "round %d: %d files: %d ready, %d failed, %d waiting on other files' requests\n",
 		rep.Round, rep.Files+rep.Failed-failed, rep.Ready, rep.Failed, rep.Waiting)
 	fmt.Fprintf(s.Out, "requests: %d translation, %d summary, in %d batch files in %s\n", rep.Translations, rep.Summaries, rep.Parts, job.Dir())
+	if rep.Requests() > 0 {
+		fmt.Fprintf(s.Out, "tokens:   %d in, ~%d out (estimated)", rep.InputTokens, rep.OutputTokens)
+		if o.priceKnown {
+			full := o.price.Cost(rep.InputTokens, rep.OutputTokens)
+			fmt.Fprintf(s.Out, "; ~$%.4f at %s list prices, ~$%.4f at the Batch API's half price", full, o.model, full/2)
+		}
+		fmt.Fprintln(s.Out)
+	}
 	switch {
 	case rep.Requests() > 0:
 		fmt.Fprintf(s.Out, "next: xlate batch submit %s  (or run the requests-*.jsonl files with vLLM run_batch, then xlate batch collect --from OUTPUT %s)\n", job.Dir(), job.Dir())
