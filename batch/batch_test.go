@@ -136,7 +136,7 @@ func TestPrepareSplitsWithinLimits(t *testing.T) {
 		})
 	}
 	if _, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "tiny"), PrepareOptions{
-		Inputs: []string{in}, Settings: settings, Store: store(t), MaxBytes: 100}); err == nil || !strings.Contains(err.Error(), "over the 100 bytes") {
+		Inputs: []string{in}, Settings: settings, Store: store(t), MaxBytes: 100}); err == nil || !strings.Contains(err.Error(), "over --max-bytes 100") || !strings.Contains(err.Error(), ".md: ") {
 		t.Errorf("a request larger than --max-bytes: %v", err)
 	}
 }
@@ -278,17 +278,19 @@ func TestCollectExpiredAndFailedBatches(t *testing.T) {
 	}
 }
 
-// TestReadResultsRejectsGarbage: a results file that is not batch output
-// is an error naming the file and line, not a silent skip.
-func TestReadResultsRejectsGarbage(t *testing.T) {
+// TestReadResultsSkipsGarbage: a line that is not a batch result (a
+// truncated last line of a crashed run, say) is reported by number and
+// skipped; the good lines are still read.
+func TestReadResultsSkipsGarbage(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "out.jsonl")
-	if err := os.WriteFile(f, []byte("{\"custom_id\":\"a\",\"response\":null,\"error\":\"x\"}\nnot json\n"), 0o644); err != nil {
+	if err := os.WriteFile(f, []byte("{\"custom_id\":\"a\",\"response\":null,\"error\":\"x\"}\nnot json\n{\"custom_id\":\"b\",\"resp"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	err := readResults(f, func(result) { n++ })
-	if err == nil || !strings.Contains(err.Error(), "out.jsonl:2") || n != 1 {
-		t.Errorf("err %v after %d lines", err, n)
+	var good []string
+	var bad []int
+	err := readResults(f, func(r result) { good = append(good, r.CustomID) }, func(n int) { bad = append(bad, n) })
+	if err != nil || len(good) != 1 || good[0] != "a" || len(bad) != 2 || bad[0] != 2 || bad[1] != 3 {
+		t.Errorf("err %v, good %v, bad lines %v", err, good, bad)
 	}
 }
 
@@ -404,4 +406,222 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// loseCreateAnswer is a transport that lets the first batch creation
+// reach the server and then reports a network error, as a timeout after
+// the server acted would.
+type loseCreateAnswer struct{ lost bool }
+
+func (l *loseCreateAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && !l.lost && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/batches") {
+		l.lost = true
+		resp.Body.Close()
+		return nil, io.ErrUnexpectedEOF
+	}
+	return resp, err
+}
+
+// TestSubmitNeverCreatesABatchTwice: a create whose answer is lost is not
+// repeated: the batch it made is found and recorded.
+func TestSubmitNeverCreatesABatchTwice(t *testing.T) {
+	old := retryWaits
+	retryWaits = []time.Duration{time.Millisecond, time.Millisecond}
+	defer func() { retryWaits = old }()
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	job, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "job"), PrepareOptions{Inputs: []string{corpus(t, names[:2]...)}, Settings: settings, Store: store(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := openai.DefaultConfig("k")
+	cfg.BaseURL = srv.URL()
+	cfg.HTTPClient = &http.Client{Transport: &loseCreateAnswer{}}
+	if err := Submit(context.Background(), job, openai.NewClientWithConfig(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := api(srv).ListBatch(context.Background(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Data) != len(job.Parts) || job.Parts[0].BatchID != l.Data[0].ID {
+		t.Errorf("%d batches on the server for %d parts; recorded %q", len(l.Data), len(job.Parts), job.Parts[0].BatchID)
+	}
+}
+
+// TestLinksAreNotConfused: two paragraphs that read the same once their
+// URLs are masked are two requests, and each file keeps its own link.
+func TestLinksAreNotConfused(t *testing.T) {
+	in := t.TempDir()
+	for _, h := range []string{"a", "b"} {
+		// Untitled, so that the two requests differ only in the URL.
+		doc := "请看[这篇文章](https://" + h + ".example.com/x)了解更多。\n"
+		if err := os.WriteFile(filepath.Join(in, h+".md"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	written, rounds := runRounds(t, in, out, 3)
+	if written != 2 || rounds != 1 {
+		t.Fatalf("%d outputs written in %d rounds, want 2 in 1", written, rounds)
+	}
+	for _, h := range []string{"a", "b"} {
+		if b := mustRead(t, filepath.Join(out, h+".md")); !bytes.Contains(b, []byte("https://"+h+".example.com/x")) {
+			t.Errorf("%s.md lost its link:\n%s", h, b)
+		}
+	}
+}
+
+// runRounds runs prepare and an offline collect (vLLM-style results) until
+// every output is written, at most max rounds, and returns the outputs
+// written and the rounds taken.
+func runRounds(t *testing.T, in, out string, max int) (written, rounds int) {
+	t.Helper()
+	st := store(t)
+	dir := filepath.Join(t.TempDir(), "job")
+	for round := 1; round <= max; round++ {
+		opts := PrepareOptions{Store: st}
+		if round == 1 {
+			opts.Inputs, opts.Settings = []string{in}, settings
+		}
+		job, _, err := Prepare(context.Background(), dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Collect(context.Background(), job, CollectOptions{Store: st, From: vllmResults(t, job), Output: out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Incomplete == 0 {
+			return rep.Written, round
+		}
+	}
+	t.Fatalf("not done in %d rounds", max)
+	return 0, 0
+}
+
+// vllmResults answers the job's batch files as vLLM's run_batch would.
+func vllmResults(t *testing.T, job *Job) []string {
+	t.Helper()
+	var from []string
+	for _, p := range job.Parts {
+		res, err := fakeopenai.VLLMRunBatch(mustRead(t, filepath.Join(job.dir, p.Name)), fakeopenai.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "res.jsonl")
+		if err := os.WriteFile(f, res, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		from = append(from, f)
+	}
+	if len(from) == 0 {
+		from = []string{os.DevNull}
+	}
+	return from
+}
+
+// TestEditedBetweenPrepareAndCollect: a file edited after prepare does not
+// get the summary of its old text; the next round gives it its own.
+func TestEditedBetweenPrepareAndCollect(t *testing.T) {
+	in := t.TempDir()
+	path := filepath.Join(in, "a.md")
+	if err := os.WriteFile(path, []byte("---\ntitle: 猫的故事\n---\n<p>猫在院子里睡觉。</p><p>狗在门口看着它。</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st := store(t)
+	dir := filepath.Join(t.TempDir(), "job")
+	job, _, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{in}, Settings: settings, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := vllmResults(t, job)
+	edited := []byte("---\ntitle: 猫的故事\n---\n<p>猫在院子里睡觉。</p><p>狗在门口叫了起来。</p>")
+	if err := os.WriteFile(path, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	if _, err := Collect(context.Background(), job, CollectOptions{Store: st, From: from,
+		Errorf: func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(problems, "\n"), "changed since prepare") {
+		t.Errorf("no warning about the edited file: %q", problems)
+	}
+	out := t.TempDir()
+	// Finish from here: the output must be what a fresh job makes of the
+	// edited file.
+	for round := 2; round <= 4; round++ {
+		job, _, err := Prepare(context.Background(), dir, PrepareOptions{Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Collect(context.Background(), job, CollectOptions{Store: st, From: vllmResults(t, job), Output: out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Incomplete == 0 {
+			break
+		}
+	}
+	fresh := t.TempDir()
+	runRounds(t, in, fresh, 3)
+	if a, b := mustRead(t, filepath.Join(out, "a.md")), mustRead(t, filepath.Join(fresh, "a.md")); !bytes.Equal(a, b) {
+		t.Errorf("edited file's output differs from a fresh job's:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestBadFromFile: a --from file with no result in it is refused, named,
+// and not kept: a later collect is not blocked by it.
+func TestBadFromFile(t *testing.T) {
+	st := store(t)
+	job, _, err := Prepare(context.Background(), filepath.Join(t.TempDir(), "job"), PrepareOptions{Inputs: []string{corpus(t, names[0])}, Settings: settings, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	if err := os.WriteFile(bad, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Collect(context.Background(), job, CollectOptions{Store: st, From: []string{bad}})
+	if err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("collect --from a file of garbage: %v", err)
+	}
+	rep, err := Collect(context.Background(), job, CollectOptions{Store: st, From: vllmResults(t, job)})
+	if err != nil || rep.Malformed != 0 || rep.Good == 0 {
+		t.Errorf("the next collect: %+v, %v", rep, err)
+	}
+}
+
+// TestFailedPrepareKeepsTheRound: a prepare that fails after a finished
+// round leaves that round in place: status and collect still work on it.
+func TestFailedPrepareKeepsTheRound(t *testing.T) {
+	st := store(t)
+	in := corpus(t, names[2])
+	dir := filepath.Join(t.TempDir(), "job")
+	job, _, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{in}, Settings: settings, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Collect(context.Background(), job, CollectOptions{Store: st, From: vllmResults(t, job)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Prepare(context.Background(), dir, PrepareOptions{Store: st, MaxBytes: 10}); err == nil {
+		t.Fatal("prepare with --max-bytes 10 succeeded")
+	}
+	again, err := Open(dir)
+	if err != nil {
+		t.Fatalf("after the failed prepare: %v", err)
+	}
+	if again.Round != 1 || !fileExists(filepath.Join(dir, manifestFile)) {
+		t.Errorf("round %d; manifest there: %v", again.Round, fileExists(filepath.Join(dir, manifestFile)))
+	}
+	if _, _, err := Prepare(context.Background(), dir, PrepareOptions{Store: st}); err != nil {
+		t.Errorf("prepare after the failed one: %v", err)
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -54,6 +54,8 @@ type CollectReport struct {
 	Partial     int // answers with some segments rejected
 	Failed      int // requests that failed (error status, bad answer, expired)
 	Unknown     int // lines whose custom_id the manifest does not know
+	Malformed   int // lines that are not batch results
+	Unsubmitted int // batch files not submitted
 	Running     int // batches not finished
 	Missing     int // requests of finished batches with no result line
 	Written     int // outputs complete and written
@@ -89,12 +91,24 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		if err != nil {
 			return rep, err
 		}
+		// Only a file with batch results joins results/, where every
+		// later collect reads it.
+		good := 0
+		if err := scanResults(f, bytes.NewReader(data), func(result) { good++ }, func(int) {}); err != nil {
+			return rep, err
+		}
+		if good == 0 {
+			return rep, fmt.Errorf("%s: no batch result lines in it (custom_id and response or error on each line)", f)
+		}
 		if err := pipeline.WriteFileAtomic(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
 			return rep, err
 		}
 	}
 	if len(opts.From) == 0 && len(job.Parts) > 0 && job.Unsubmitted() == len(job.Parts) {
 		return rep, fmt.Errorf("the job in %s is not submitted: run xlate batch submit %s, or give results with --from", job.dir, job.dir)
+	}
+	if len(opts.From) == 0 {
+		rep.Unsubmitted = job.Unsubmitted()
 	}
 	if opts.API != nil && len(opts.From) == 0 {
 		running, err := fetch(ctx, job, opts, results, logf, errorf)
@@ -135,6 +149,9 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			}
 			seen[r.CustomID] = true
 			accept(job, p, e, r, &rep, errorf)
+		}, func(n int) {
+			rep.Malformed++
+			errorf("%s:%d: not a batch result line; skipped", f, n)
 		}); err != nil {
 			return rep, err
 		}
@@ -142,7 +159,9 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			return rep, bad
 		}
 	}
-	if rep.Lines > 0 && !job.Collected {
+	if (len(opts.From) > 0 || rep.Running == 0) && !job.Collected {
+		// Every result there is has been read: a next round may move
+		// this one away.
 		job.Collected = true
 		if err := job.save(); err != nil {
 			return rep, err
@@ -301,13 +320,18 @@ func errorMessage(raw json.RawMessage) string {
 	return strings.TrimPrefix(code+": "+msg, ": ")
 }
 
-// readResults calls fn for each line of a results file.
-func readResults(path string, fn func(result)) error {
+// readResults calls fn for each line of a results file, and badLine with
+// the number of each line that is not a result.
+func readResults(path string, fn func(result), badLine func(n int)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	return scanResults(path, f, fn, badLine)
+}
+
+func scanResults(path string, f io.Reader, fn func(result), badLine func(n int)) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), maxResultLine)
 	n := 0
@@ -319,7 +343,8 @@ func readResults(path string, fn func(result)) error {
 		}
 		var r result
 		if err := json.Unmarshal(b, &r); err != nil || r.CustomID == "" {
-			return fmt.Errorf("%s:%d: not a batch result line", path, n)
+			badLine(n)
+			continue
 		}
 		fn(r)
 	}
@@ -375,10 +400,13 @@ func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectRepo
 			for _, i := range e.Files {
 				f := job.Files[i]
 				data, err := pipeline.ReadFile(f.In)
-				if err == nil {
-					err = p.AcceptSummary(data, f.Ext, v.Brief)
+				if err != nil || contentSum(data) != f.Sum {
+					// The summary is of the text as prepared: an edited
+					// file gets its own in the next round.
+					errorf("%s: changed since prepare: its summary is asked again in the next round", f.In)
+					continue
 				}
-				_ = err // without it, the next round asks for the summary
+				_ = p.AcceptSummary(data, f.Ext, v.Brief) // without it, the next round asks again
 			}
 		}
 	case e.Summary != nil && p.Summarizer != nil:

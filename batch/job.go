@@ -91,6 +91,7 @@ type File struct {
 	In  string `json:"in"`            // absolute path
 	Out string `json:"out"`           // output path, relative to the output directory
 	Ext string `json:"ext,omitempty"` // parser selection, as pipeline.Job.Ext
+	Sum string `json:"sum,omitempty"` // its content when prepared (contentSum)
 }
 
 // Part is one batch input file and, once submitted, its batch.
@@ -131,7 +132,8 @@ type Job struct {
 	Translations int `json:"translation_requests"`
 	Summaries    int `json:"summary_requests"`
 	Ready        int `json:"ready_files"` // complete from the cache when prepared
-	// Collected is set once collect has read results for this round.
+	// Collected is set once collect has read every result of the round
+	// (after its batches ended, or from --from files).
 	Collected bool `json:"collected,omitempty"`
 
 	dir      string

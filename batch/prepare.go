@@ -15,6 +15,7 @@ import (
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
+	"github.com/xlate/xlate/translate"
 )
 
 // NeedsRequest is the error of a step that works from the cache alone
@@ -134,10 +135,12 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 		return nil, PrepareReport{}, err
 	case old != nil:
 		job.Round = old.Round
+		unread := old.submitted() && !old.Collected
 		for _, p := range old.Parts {
-			if p.BatchID != "" && !p.Downloaded {
-				return nil, PrepareReport{}, fmt.Errorf("the job in %s was submitted and is not collected yet: run xlate batch collect %s first, or prepare into another directory", dir, dir)
-			}
+			unread = unread || p.BatchID != "" && !p.Downloaded
+		}
+		if unread {
+			return nil, PrepareReport{}, fmt.Errorf("the job in %s was submitted and is not collected yet: run xlate batch collect %s first, or prepare into another directory", dir, dir)
 		}
 		if old.submitted() || old.Collected {
 			previous = old
@@ -185,13 +188,6 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	p := pipeline.New(offline{}, opts.Store, ps)
 	rec := &recorder{}
 	summarizer := pipeline.New(rec, opts.Store, ps).Summarizer
-	if previous != nil && !previous.archived {
-		// The new round's files replace the finished one's: move it away
-		// first. Interrupted after this, prepare finds it in rounds/N/.
-		if err := previous.archive(); err != nil {
-			return nil, rep, err
-		}
-	}
 	w, err := newJobWriter(dir, ps.Model, opts.MaxRequests, opts.MaxBytes)
 	if err != nil {
 		return nil, rep, err
@@ -227,14 +223,14 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 			continue
 		}
 		idx := len(job.Files)
-		job.Files = append(job.Files, File{In: j.In, Out: rel, Ext: j.Ext})
+		job.Files = append(job.Files, File{In: j.In, Out: rel, Ext: j.Ext, Sum: contentSum(data)})
 		switch {
 		case pend.Done:
 			rep.Ready++
 		case len(pend.Translations) > 0:
 			for _, r := range pend.Translations {
-				if err := w.add(customID(ps.Model, r.System, r.User), idx, &entry{Translate: &r}); err != nil {
-					return nil, rep, err
+				if err := w.add(translateID(ps.Model, r), idx, &entry{Translate: &r}); err != nil {
+					return nil, rep, fmt.Errorf("%s: %w", j.In, err)
 				}
 			}
 		case pend.Summary:
@@ -246,7 +242,7 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 			for _, r := range reqs {
 				system, user := r.Messages[0].Content, r.Messages[len(r.Messages)-1].Content
 				if err := w.add(customID(ps.Model, system, user), idx, &entry{Summary: &summaryRequest{System: system, User: user}}); err != nil {
-					return nil, rep, err
+					return nil, rep, fmt.Errorf("%s: %w", j.In, err)
 				}
 			}
 		default:
@@ -257,6 +253,14 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	rep.Translations, rep.Summaries = w.translations, w.summaries
 	rep.InputTokens, rep.OutputTokens = w.inTokens, w.outTokens
 	job.Translations, job.Summaries, job.Ready = rep.Translations, rep.Summaries, rep.Ready
+	if previous != nil && !previous.archived {
+		// The new round's files replace the finished one's: move it away
+		// now that the new one is planned. Interrupted after this,
+		// prepare finds it in rounds/N/.
+		if err := previous.archive(); err != nil {
+			return nil, rep, err
+		}
+	}
 	if job.Parts, err = w.commit(); err != nil {
 		return nil, rep, err
 	}
@@ -292,8 +296,20 @@ func openOrRecover(dir string) (*Job, error) {
 
 // customID names a request by its content, so that the same request gets
 // the same id in every round and identical requests are one.
-func customID(model, system, user string) string {
-	return "xlate-" + cache.Key(model, system, user)[:32]
+func customID(model string, parts ...string) string {
+	return "xlate-" + cache.Key(append([]string{model}, parts...)...)[:32]
+}
+
+// translateID is the custom_id of a translation request: its messages and
+// the segments its pieces come from, which the messages alone do not tell
+// apart (two paragraphs that differ only in a link's URL read the same
+// once URLs are masked).
+func translateID(model string, r translate.Request) string {
+	parts := []string{r.System, r.User}
+	for _, p := range r.Pieces {
+		parts = append(parts, p.Source)
+	}
+	return customID(model, parts...)
 }
 
 // archive moves a collected round's files into rounds/N/.
@@ -302,10 +318,13 @@ func (j *Job) archive() error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	names := []string{jobFile, manifestFile, resultsDir}
+	// job.json goes last: interrupted before it, the round is still here
+	// and the next prepare archives the rest.
+	names := []string{manifestFile, resultsDir}
 	for _, p := range j.Parts {
 		names = append(names, p.Name)
 	}
+	names = append(names, jobFile)
 	for _, name := range names {
 		err := os.Rename(filepath.Join(j.dir, name), filepath.Join(dst, name))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -339,4 +358,10 @@ type jsonBuffer []byte
 func (b *jsonBuffer) Write(p []byte) (int, error) {
 	*b = append(*b, p...)
 	return len(p), nil
+}
+
+// contentSum identifies an input's content, to notice an edit between
+// prepare and collect.
+func contentSum(data []byte) string {
+	return cache.Key(string(data))[:32]
 }

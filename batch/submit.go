@@ -18,10 +18,17 @@ import (
 // that failed in a way worth retrying (429, 5xx, a network error).
 var retryWaits = []time.Duration{time.Second, 4 * time.Second, 15 * time.Second}
 
-// call runs fn, retrying transient failures.
+// callTimeout bounds one attempt of a files or batches call: long enough
+// to move a 200 MB batch file over a slow link, short enough that a hung
+// connection does not hang the step.
+var callTimeout = 10 * time.Minute
+
+// call runs fn, retrying transient failures; each attempt gets callTimeout.
 func call[T any](ctx context.Context, what string, fn func(context.Context) (T, error)) (T, error) {
 	for attempt := 0; ; attempt++ {
-		v, err := fn(ctx)
+		actx, cancel := context.WithTimeout(ctx, callTimeout)
+		v, err := fn(actx)
+		cancel()
 		if err == nil || ctx.Err() != nil || attempt >= len(retryWaits) || !transient(err) {
 			if err != nil {
 				return v, fmt.Errorf("%s: %w", what, err)
@@ -72,25 +79,76 @@ func Submit(ctx context.Context, job *Job, api *openai.Client) error {
 			}
 		}
 		if p.BatchID == "" {
-			b, err := call(ctx, "create the batch of "+p.Name, func(ctx context.Context) (openai.BatchResponse, error) {
-				return api.CreateBatch(ctx, openai.CreateBatchRequest{
-					InputFileID:      p.FileID,
-					Endpoint:         openai.BatchEndpointChatCompletions,
-					CompletionWindow: "24h",
-					Metadata:         map[string]any{"xlate_job": filepath.Base(job.dir), "xlate_part": p.Name},
-				})
-			})
+			b, err := createBatch(ctx, job, p, api)
 			if err != nil {
 				return err
 			}
 			p.BatchID = b.ID
-			p.update(b.Batch)
+			p.update(b)
 			if err := job.save(); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// createBatch creates the batch of an uploaded part, unless one exists for
+// its file already: a create whose answer was lost (a timeout, a crash
+// before job.json was saved) may have made one, and a second would run and
+// bill the same requests twice. So a create is never retried blindly: each
+// attempt looks for the batch first.
+func createBatch(ctx context.Context, job *Job, p *Part, api *openai.Client) (openai.Batch, error) {
+	for attempt := 0; ; attempt++ {
+		if b, ok, err := findBatch(ctx, api, p.FileID); err != nil || ok {
+			return b, err
+		}
+		actx, cancel := context.WithTimeout(ctx, callTimeout)
+		b, err := api.CreateBatch(actx, openai.CreateBatchRequest{
+			InputFileID:      p.FileID,
+			Endpoint:         openai.BatchEndpointChatCompletions,
+			CompletionWindow: "24h",
+			Metadata:         map[string]any{"xlate_job": filepath.Base(job.dir), "xlate_part": p.Name},
+		})
+		cancel()
+		if err == nil {
+			return b.Batch, nil
+		}
+		if ctx.Err() != nil || attempt >= len(retryWaits) || !transient(err) {
+			return openai.Batch{}, fmt.Errorf("create the batch of %s: %w", p.Name, err)
+		}
+		select {
+		case <-time.After(retryWaits[attempt]):
+		case <-ctx.Done():
+			return openai.Batch{}, fmt.Errorf("create the batch of %s: %w", p.Name, ctx.Err())
+		}
+	}
+}
+
+// findBatch looks for a batch of input file fileID among the most recent
+// batches (newest first).
+func findBatch(ctx context.Context, api *openai.Client, fileID string) (openai.Batch, bool, error) {
+	limit := 100
+	var after *string
+	for page := 0; page < 10; page++ {
+		l, err := call(ctx, "list batches", func(ctx context.Context) (openai.ListBatchResponse, error) {
+			return api.ListBatch(ctx, after, &limit)
+		})
+		if err != nil {
+			return openai.Batch{}, false, err
+		}
+		for _, b := range l.Data {
+			if b.InputFileID == fileID {
+				return b, true, nil
+			}
+		}
+		if !l.HasMore || len(l.Data) == 0 {
+			break
+		}
+		last := l.Data[len(l.Data)-1].ID
+		after = &last
+	}
+	return openai.Batch{}, false, nil
 }
 
 // update copies a batch's state into p.

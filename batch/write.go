@@ -106,7 +106,7 @@ func (w *jobWriter) add(id string, file int, e *entry) error {
 		return err
 	}
 	if int64(len(data)) > w.maxBytes {
-		return fmt.Errorf("request %s is %d bytes, over the %d bytes of a batch file", id, len(data), w.maxBytes)
+		return fmt.Errorf("a request is %d bytes, over --max-bytes %d", len(data), w.maxBytes)
 	}
 	if w.part != nil && (w.partReqs >= w.maxRequests || w.partBytes+int64(len(data)) > w.maxBytes) {
 		if err := w.closePart(); err != nil {

@@ -115,7 +115,6 @@ func batchPrepare(c *cli.Context, s Streams) error {
 		return err
 	}
 	st := newStyle(s.Err)
-	failed := 0
 	job, rep, err := batch.Prepare(c.Context, dir, batch.PrepareOptions{
 		Inputs: o.inputs,
 		Settings: batch.Settings{Model: o.model, Lang: o.lang, Layout: o.layout.String(), Summary: !o.noSummary,
@@ -124,7 +123,6 @@ func batchPrepare(c *cli.Context, s Streams) error {
 		MaxRequests: c.Int("max-requests"),
 		MaxBytes:    c.Int64("max-bytes"),
 		Errorf: func(format string, args ...any) {
-			failed++
 			fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
 		},
 	})
@@ -132,7 +130,7 @@ func batchPrepare(c *cli.Context, s Streams) error {
 		return err
 	}
 	fmt.Fprintf(s.Out, "round %d: %d files: %d ready, %d failed, %d waiting on other files' requests\n",
-		rep.Round, rep.Files+rep.Failed-failed, rep.Ready, rep.Failed, rep.Waiting)
+		rep.Round, rep.Files+rep.Failed, rep.Ready, rep.Failed, rep.Waiting)
 	fmt.Fprintf(s.Out, "requests: %d translation, %d summary, in %d batch files in %s\n", rep.Translations, rep.Summaries, rep.Parts, job.Dir())
 	if rep.Requests() > 0 {
 		fmt.Fprintf(s.Out, "tokens:   %d in, ~%d out (estimated)", rep.InputTokens, rep.OutputTokens)
@@ -259,23 +257,29 @@ func batchCollect(c *cli.Context, s Streams) error {
 	if rep.Unknown > 0 {
 		fmt.Fprintf(s.Out, ", %d not of this job", rep.Unknown)
 	}
+	if rep.Malformed > 0 {
+		fmt.Fprintf(s.Out, ", %d lines not results", rep.Malformed)
+	}
 	if rep.Missing > 0 {
 		fmt.Fprintf(s.Out, ", %d requests unanswered", rep.Missing)
 	}
 	fmt.Fprintln(s.Out)
 	var next []string
+	if rep.Unsubmitted > 0 {
+		next = append(next, fmt.Sprintf("%d batch files not submitted: xlate batch submit %s", rep.Unsubmitted, job.Dir()))
+	}
 	if rep.Running > 0 {
 		next = append(next, fmt.Sprintf("%d batches still running: collect again later, or with --wait", rep.Running))
 	}
 	fmt.Fprintf(s.Out, "outputs: %d written, %d need another round (%d only their summary), %d failed\n",
 		rep.Written, rep.Incomplete, rep.NeedSummary, rep.Broken)
-	if rep.Incomplete > 0 && rep.Running == 0 {
+	if rep.Incomplete > 0 && rep.Running == 0 && rep.Unsubmitted == 0 {
 		next = append(next, fmt.Sprintf("next round: xlate batch prepare -o %s, then submit and collect (or run the rest online: xlate -o OUT INPUTS)", job.Dir()))
 	}
 	for _, n := range next {
 		fmt.Fprintln(s.Out, "next: "+strings.TrimSpace(n))
 	}
-	if rep.Incomplete > 0 || rep.Broken > 0 || rep.Running > 0 {
+	if rep.Incomplete > 0 || rep.Broken > 0 || rep.Running > 0 || rep.Unsubmitted > 0 {
 		return exitError(ExitFailed)
 	}
 	return nil
