@@ -1,6 +1,8 @@
 package pipeline
 
-import "github.com/xlate/xlate/translate"
+import (
+	"github.com/xlate/xlate/translate"
+)
 
 // Estimate is what processing files would take, worked out without any
 // request (a dry run).
@@ -8,6 +10,7 @@ type Estimate struct {
 	Files          int
 	Segments       int // distinct texts needing translation
 	CachedSegments int
+	SharedSegments int // asked for by another file's requests
 	Chunks         int // translation requests
 	Requests       int // all requests: translations and summaries
 	SourceTokens   int
@@ -19,6 +22,7 @@ func (e *Estimate) add(o Estimate) {
 	e.Files += o.Files
 	e.Segments += o.Segments
 	e.CachedSegments += o.CachedSegments
+	e.SharedSegments += o.SharedSegments
 	e.Chunks += o.Chunks
 	e.Requests += o.Requests
 	e.SourceTokens += o.SourceTokens
@@ -43,11 +47,17 @@ func (p *Pipeline) Estimate(data []byte, ext string) (Estimate, error) {
 		return Estimate{}, err
 	}
 	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
-	t := p.Translator.Estimate(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum})
+	// Across files, a paragraph is asked for once (the cache or a request
+	// in flight serves its repeats): the first file to plan it claims it.
+	t := p.Translator.EstimateShared(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum}, func(key string) bool {
+		_, taken := p.claims.LoadOrStore(key, struct{}{})
+		return !taken
+	})
 	e := Estimate{
 		Files:          1,
 		Segments:       t.Segments,
 		CachedSegments: t.Cached,
+		SharedSegments: t.Shared,
 		Chunks:         t.Chunks,
 		Requests:       t.Chunks,
 		SourceTokens:   t.SourceTokens,

@@ -62,8 +62,7 @@ func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned ma
 	if err != nil {
 		return Pending{}, fmt.Errorf("translations: %w", err)
 	}
-	rec := *p
-	rec.Summarizer = summarizer
+	rec := &Pipeline{Translator: p.Translator, Summarizer: summarizer, Layout: p.Layout, Model: p.Model}
 	sum, err := rec.summary(ctx, in, tr)
 	switch {
 	case err == nil:

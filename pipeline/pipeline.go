@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/article"
@@ -32,6 +33,8 @@ type Pipeline struct {
 	// input costs one cache read on a re-run: no parsing and no lookup per
 	// segment. Usually the same store as the translations'.
 	Outputs cache.Store
+
+	claims sync.Map // cache key -> claimed by a file's estimate (dry run)
 }
 
 // Result is one processed article.

@@ -9,6 +9,7 @@ import (
 type Estimate struct {
 	Segments     int // distinct texts needing translation (title included)
 	Cached       int // of those, served from the cache
+	Shared       int // of those, claimed by another article (see EstimateShared)
 	Chunks       int // requests (before any retry)
 	SourceTokens int // tokens of all texts needing translation, repeats included
 	InputTokens  int // prompt tokens of the requests
@@ -25,6 +26,16 @@ const outputPerSource = 1.3
 // requests are built as Translate builds them (prompts, context, glossary
 // lines), so their input tokens are counted, not guessed.
 func (t *Translator) Estimate(in Input) Estimate {
+	return t.EstimateShared(in, nil)
+}
+
+// EstimateShared is Estimate for one article of many: claim is called with
+// the cache key of each text the cache does not hold, and reports whether
+// this article is the first to need it. A text another article claimed is
+// counted as Shared and left out of the requests, as a run asks for a
+// paragraph once however many files repeat it. claim must be safe for
+// concurrent use if the calls are concurrent; nil claims everything.
+func (t *Translator) EstimateShared(in Input, claim func(key string) bool) Estimate {
 	all := append([]string{in.Title}, in.Texts...)
 	var (
 		e     Estimate
@@ -42,7 +53,8 @@ func (t *Translator) Estimate(in Input) Estimate {
 		}
 		seen[s] = true
 		e.Segments++
-		if v, ok := t.store.Get(t.key(s)); ok {
+		key := t.key(s)
+		if v, ok := t.store.Get(key); ok {
 			if _, n, ok := decodeEntry(v); ok {
 				e.Cached++
 				e.SourceTokens += n
@@ -51,6 +63,10 @@ func (t *Translator) Estimate(in Input) Estimate {
 			}
 		}
 		e.SourceTokens += counter.Count(s)
+		if claim != nil && !claim(key) {
+			e.Shared++
+			continue
+		}
 		masked, _ := mask(s)
 		items = append(items, chunk.Item{ID: i, Text: masked})
 	}

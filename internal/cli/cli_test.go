@@ -223,3 +223,36 @@ func TestDryRunAndReport(t *testing.T) {
 		t.Errorf("plan after the run: %+v", p)
 	}
 }
+
+// TestDryRunPlansADirectory: over the corpus, whose files repeat
+// paragraphs, the plan counts each repeated paragraph once, as the run
+// asks for it once, and its request count is the run's (within 5%: which
+// file's chunk carries a repeated paragraph depends on timing).
+func TestDryRunPlansADirectory(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	isolate(t)
+	t.Setenv("OPENAI_BASE_URL", srv.URL())
+	in := filepath.Join("..", "..", "testdata", "corpus")
+	dir := t.TempDir()
+	plan, report := filepath.Join(dir, "plan.json"), filepath.Join(dir, "run.json")
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"--dry-run", "--report", plan, "-o", filepath.Join(dir, "out"), in}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, errb.String())
+	}
+	if code := Main(context.Background(), []string{"-q", "--report", report, "-o", filepath.Join(dir, "out"), in}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb}); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errb.String())
+	}
+	var p planReport
+	var r runReport
+	for f, v := range map[string]any{plan: &p, report: &r} {
+		if b, err := os.ReadFile(f); err != nil || json.Unmarshal(b, v) != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	if p.SharedSegments == 0 {
+		t.Errorf("plan: no paragraph repeated across the corpus files: %+v", p)
+	}
+	if d := float64(p.Requests-int(r.Requests)) / float64(r.Requests); d > 0.05 || d < -0.05 {
+		t.Errorf("plan: %d requests, run: %d", p.Requests, r.Requests)
+	}
+}

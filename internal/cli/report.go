@@ -36,6 +36,7 @@ type planReport struct {
 	FilesFailed          int      `json:"files_failed"`
 	Segments             int      `json:"segments"`
 	CachedSegments       int      `json:"cached_segments"`
+	SharedSegments       int      `json:"shared_segments"` // repeated from another file: asked once
 	Chunks               int      `json:"chunks"`
 	Requests             int      `json:"requests"`
 	SourceTokens         int      `json:"source_tokens"`
@@ -58,7 +59,7 @@ func writeReport(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 		pl := rep.Plan
 		v = planReport{
 			DryRun: true, Model: o.model, Files: pl.Files, FilesFailed: rep.Failed, Segments: pl.Segments,
-			CachedSegments: pl.CachedSegments, Chunks: pl.Chunks, Requests: pl.Requests, SourceTokens: pl.SourceTokens,
+			CachedSegments: pl.CachedSegments, SharedSegments: pl.SharedSegments, Chunks: pl.Chunks, Requests: pl.Requests, SourceTokens: pl.SourceTokens,
 			InputTokens: pl.InputTokens, OutputTokensEstimate: pl.OutputTokens,
 			EstimatedCostUSD: o.cost(int64(pl.InputTokens), int64(pl.OutputTokens)),
 		}
@@ -95,7 +96,11 @@ func writePlan(w io.Writer, o options, rep pipeline.Report) {
 		share = 100 * float64(pl.CachedSegments) / float64(pl.Segments)
 	}
 	fmt.Fprintf(w, "files:     %d planned, %d failed to parse\n", pl.Files, rep.Failed)
-	fmt.Fprintf(w, "segments:  %d to translate, %d cached (%.0f%%)\n", pl.Segments, pl.CachedSegments, share)
+	fmt.Fprintf(w, "segments:  %d to translate, %d cached (%.0f%%)", pl.Segments, pl.CachedSegments, share)
+	if pl.SharedSegments > 0 {
+		fmt.Fprintf(w, ", %d repeated from other files (asked once)", pl.SharedSegments)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "requests:  %d (%d translation chunks, the rest summaries), before retries\n", pl.Requests, pl.Chunks)
 	fmt.Fprintf(w, "tokens:    %d source, %d input, ~%d output (estimated)\n", pl.SourceTokens, pl.InputTokens, pl.OutputTokens)
 	if c := o.cost(int64(pl.InputTokens), int64(pl.OutputTokens)); c != nil {
