@@ -198,7 +198,7 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 			w.abort()
 		}
 	}()
-	planned := map[string]bool{}
+	planned := &pipeline.Claims{}
 	for _, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, rep, err

@@ -1,6 +1,10 @@
 package pipeline
 
 import (
+	"hash/maphash"
+	"strconv"
+	"sync"
+
 	"github.com/xlate/xlate/translate"
 )
 
@@ -49,10 +53,7 @@ func (p *Pipeline) Estimate(data []byte, ext string) (Estimate, error) {
 	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
 	// Across files, a paragraph is asked for once (the cache or a request
 	// in flight serves its repeats): the first file to plan it claims it.
-	t := p.Translator.EstimateShared(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum}, func(key string) bool {
-		_, taken := p.claims.LoadOrStore(key, struct{}{})
-		return !taken
-	})
+	t := p.Translator.EstimateShared(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum}, p.claims.Claim)
 	e := Estimate{
 		Files:          1,
 		Segments:       t.Segments,
@@ -77,3 +78,32 @@ func (p *Pipeline) Estimate(data []byte, ext string) (Estimate, error) {
 	}
 	return e, nil
 }
+
+// Claims remembers which texts have been planned (by a dry run, or by a
+// batch), by the first 64 bits of their cache key (hex SHA-256): 8 bytes a
+// text, so that planning an archive of millions of paragraphs stays small.
+// The zero value is ready; it is safe for concurrent use.
+type Claims struct {
+	mu   sync.Mutex
+	seen map[uint64]struct{}
+}
+
+// Claim reports whether key was not claimed before, and claims it.
+func (c *Claims) Claim(key string) bool {
+	h, err := strconv.ParseUint(key[:min(16, len(key))], 16, 64)
+	if err != nil {
+		h = maphash.String(claimSeed, key)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[uint64]struct{}{}
+	}
+	if _, ok := c.seen[h]; ok {
+		return false
+	}
+	c.seen[h] = struct{}{}
+	return true
+}
+
+var claimSeed = maphash.MakeSeed()

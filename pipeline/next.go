@@ -30,14 +30,14 @@ type Pending struct {
 
 // Next works out the requests an article still needs, without making any,
 // for running them elsewhere (a batch). The translations come first: while
-// any is missing, Next lists their requests, leaving out the segments in
-// planned (requested for another article) and adding its own to planned.
+// any is missing, Next lists their requests, leaving out the segments
+// another article claimed in planned and claiming its own.
 // Once every translation is cached, the summary is made, as Article makes
 // it, through summarizer, whose client is expected to record the requests
 // it gets and fail them: the summary of a long article is made from the
 // notes its translation requests wrote, so it is a second phase. A summary
 // that needs no request is remembered and the article is Done.
-func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned map[string]bool, summarizer *summarize.Summarizer) (Pending, error) {
+func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned *Claims, summarizer *summarize.Summarizer) (Pending, error) {
 	if p.Outputs != nil {
 		if _, ok := p.cachedOutput(p.outputKey(data, ext)); ok {
 			return Pending{Done: true}, nil
@@ -50,7 +50,7 @@ func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned ma
 	wantSum := p.Summarizer != nil && len(texts) > 0
 	haveSum := wantSum && p.Summarizer.Has(a.Title, texts)
 	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
-	reqs, missing := p.Translator.Plan(in, planned)
+	reqs, missing := p.Translator.Plan(in, planned.Claim)
 	if missing > 0 {
 		return Pending{Translations: reqs, Waiting: missing - countSources(reqs)}, nil
 	}

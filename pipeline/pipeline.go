@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/article"
@@ -34,7 +33,7 @@ type Pipeline struct {
 	// segment. Usually the same store as the translations'.
 	Outputs cache.Store
 
-	claims sync.Map // cache key -> claimed by a file's estimate (dry run)
+	claims Claims // texts a dry run's estimates planned
 }
 
 // Result is one processed article.

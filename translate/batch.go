@@ -38,13 +38,14 @@ func briefNamed(name string) brief {
 }
 
 // Plan returns the requests Translate(in) would send first, without sending
-// any: the same cache lookups, chunks, prompts and brief as Translate. A
-// segment whose cache key is in planned (planned by an earlier Plan call,
-// for another article) is left out as if cached; the keys of the segments
-// planned here are added to planned. A part of a long segment that Accept
-// already stored is left out too. Missing counts the distinct segments
-// not in the cache, whether planned here or before.
-func (t *Translator) Plan(in Input, planned map[string]bool) (reqs []Request, missing int) {
+// any: the same cache lookups, chunks, prompts and brief as Translate.
+// claim is called with the cache key of each text the cache does not hold
+// and reports whether this article is the first to need it (as in
+// EstimateShared; nil claims everything): a text another article claimed
+// is left out, as the run of all of them asks for it once. A part of a
+// long segment that Accept already stored is left out too. Missing counts
+// the distinct texts not in the cache, claimed here or elsewhere.
+func (t *Translator) Plan(in Input, claim func(key string) bool) (reqs []Request, missing int) {
 	all := append([]string{in.Title}, in.Texts...)
 	counter := memo(t.counter)
 	var (
@@ -57,17 +58,15 @@ func (t *Translator) Plan(in Input, planned map[string]bool) (reqs []Request, mi
 		}
 		seen[s] = true
 		key := t.key(s)
-		if planned[key] {
-			missing++
-			continue
-		}
 		if v, ok := t.store.Get(key); ok {
 			if _, _, ok := decodeEntry(v); ok {
 				continue
 			}
 		}
 		missing++
-		planned[key] = true
+		if claim != nil && !claim(key) {
+			continue
+		}
 		masked, _ := mask(s)
 		items = append(items, chunk.Item{ID: i, Text: masked})
 	}

@@ -43,9 +43,16 @@ func TestPlanAcceptMatchesTranslate(t *testing.T) {
 	}
 	tr := New(&refuse{}, dir, chunk.Default(), opts)
 	planned := map[string]bool{}
+	claim := func(key string) bool {
+		if planned[key] {
+			return false
+		}
+		planned[key] = true
+		return true
+	}
 	var reqs []Request
 	for _, in := range batchArticles() {
-		r, _ := tr.Plan(in, planned)
+		r, _ := tr.Plan(in, claim)
 		reqs = append(reqs, r...)
 	}
 	// The shared paragraph is sent once, and the long one in parts.
@@ -77,7 +84,7 @@ func TestPlanAcceptMatchesTranslate(t *testing.T) {
 	if notes == 0 {
 		t.Errorf("no note stored for the multi-request article")
 	}
-	if again, missing := tr.Plan(batchArticles()[0], map[string]bool{}); len(again) != 0 || missing != 0 {
+	if again, missing := tr.Plan(batchArticles()[0], nil); len(again) != 0 || missing != 0 {
 		t.Errorf("Plan after Accept: %d requests, %d missing, want 0", len(again), missing)
 	}
 
@@ -132,7 +139,7 @@ func TestAcceptJudgesLikeTranslate(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr := New(&refuse{}, dir, chunk.Default(), Options{Model: "m"})
-			reqs, _ := tr.Plan(in, map[string]bool{})
+			reqs, _ := tr.Plan(in, nil)
 			if len(reqs) != 1 || len(reqs[0].Pieces) != 4 {
 				t.Fatalf("Plan: %d requests", len(reqs))
 			}
@@ -141,7 +148,7 @@ func TestAcceptJudgesLikeTranslate(t *testing.T) {
 				t.Errorf("Accept: %+v, want %d bad", v, tc.bad)
 			}
 			n := 0
-			again, missing := tr.Plan(in, map[string]bool{})
+			again, missing := tr.Plan(in, nil)
 			if missing != tc.replans {
 				t.Errorf("missing %d, want %d", missing, tc.replans)
 			}
