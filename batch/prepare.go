@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -199,6 +200,9 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 		}
 	}()
 	planned := &pipeline.Claims{}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop() // ends the parsing ahead on any return
+	parsed := parseAhead(pctx, p, jobs)
 	for _, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, rep, err
@@ -207,13 +211,16 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 		if err != nil {
 			return nil, rep, err
 		}
-		data, err := pipeline.ReadFile(j.In)
-		if err != nil {
+		pa, ok := <-parsed
+		if !ok {
+			return nil, rep, ctx.Err()
+		}
+		if pa.err != nil {
 			rep.Failed++
-			errorf("%s: %v", j.In, err)
+			errorf("%s: %v", j.In, pa.err)
 			continue
 		}
-		pend, err := p.Next(ctx, data, j.Ext, planned, summarizer)
+		pend, err := p.Next(ctx, pa.parsed, planned, summarizer)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, rep, ctx.Err()
@@ -223,7 +230,7 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 			continue
 		}
 		idx := len(job.Files)
-		job.Files = append(job.Files, File{In: j.In, Out: rel, Ext: j.Ext, Sum: contentSum(data)})
+		job.Files = append(job.Files, File{In: j.In, Out: rel, Ext: j.Ext, Sum: pa.sum})
 		switch {
 		case pend.Done:
 			rep.Ready++
@@ -364,4 +371,54 @@ func (b *jsonBuffer) Write(p []byte) (int, error) {
 // prepare and collect.
 func contentSum(data []byte) string {
 	return cache.Key(string(data))[:32]
+}
+
+// parsedFile is an input read and parsed ahead of planning.
+type parsedFile struct {
+	parsed *pipeline.Parsed
+	sum    string // contentSum of its bytes
+	err    error
+}
+
+// parseAhead reads and parses the inputs on every core and delivers them
+// in order, a bounded window ahead of the planning, which takes them one
+// by one: planning is sequential so that the plan is the same every time.
+func parseAhead(ctx context.Context, p *pipeline.Pipeline, jobs []pipeline.Job) <-chan parsedFile {
+	workers := runtime.GOMAXPROCS(0)
+	slots := make(chan chan parsedFile, 4*workers) // in job order
+	out := make(chan parsedFile)
+	sem := make(chan struct{}, workers)
+	go func() {
+		defer close(slots)
+		for _, j := range jobs {
+			slot := make(chan parsedFile, 1)
+			select {
+			case slots <- slot:
+			case <-ctx.Done():
+				return
+			}
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				data, err := pipeline.ReadFile(j.In)
+				if err != nil {
+					slot <- parsedFile{err: err}
+					return
+				}
+				pa, err := p.Parse(data, j.Ext)
+				slot <- parsedFile{parsed: pa, sum: contentSum(data), err: err}
+			}()
+		}
+	}()
+	go func() {
+		defer close(out)
+		for slot := range slots {
+			select {
+			case out <- <-slot:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

@@ -42,27 +42,23 @@ type jobWriter struct {
 	systems             map[string]int // system prompt -> tokens
 }
 
-// Expected answer sizes, as the dry run expects them: a translation about
-// 1.3 times its Chinese source, a summary about 90 tokens.
-const (
-	answerPerSource = 1.3
-	summaryAnswer   = 90
-)
+// summaryAnswer is the expected size of a summary, as the dry run expects
+// it.
+const summaryAnswer = 90
 
-// count estimates one request's tokens.
-func (w *jobWriter) count(system, user string, summary bool) {
-	n, ok := w.systems[system]
-	if !ok {
-		n = w.counter.Count(system)
-		w.systems[system] = n
+// count adds one request's tokens: prompt and answer as the planner
+// worked them out, or else (prompt 0) counted here, for a summary.
+func (w *jobWriter) count(system, user string, prompt, answer int) {
+	if prompt == 0 {
+		n, ok := w.systems[system]
+		if !ok {
+			n = w.counter.Count(system)
+			w.systems[system] = n
+		}
+		prompt, answer = n+w.counter.Count(user), summaryAnswer
 	}
-	u := w.counter.Count(user)
-	w.inTokens += int64(n + u)
-	if summary {
-		w.outTokens += summaryAnswer
-	} else {
-		w.outTokens += int64(float64(u) * answerPerSource)
-	}
+	w.inTokens += int64(prompt)
+	w.outTokens += int64(answer)
 }
 
 func newJobWriter(dir, model string, maxRequests int, maxBytes int64) (*jobWriter, error) {
@@ -91,12 +87,13 @@ func (w *jobWriter) add(id string, file int, e *entry) error {
 	var system, user, purpose string
 	if e.Translate != nil {
 		system, user, purpose = e.Translate.System, e.Translate.User, "translate"
+		w.count(system, user, e.Translate.Tokens, e.Translate.Answer)
 		w.translations++
 	} else {
 		system, user, purpose = e.Summary.System, e.Summary.User, "summary"
+		w.count(system, user, 0, 0)
 		w.summaries++
 	}
-	w.count(system, user, purpose == "summary")
 	body := llm.ChatRequest(w.model, llm.Request{Purpose: purpose, Messages: []llm.Message{
 		{Role: "system", Content: system},
 		{Role: "user", Content: user},

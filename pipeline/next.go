@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/summarize"
 	"github.com/xlate/xlate/translate"
 )
@@ -28,25 +29,43 @@ type Pending struct {
 	Done bool
 }
 
-// Next works out the requests an article still needs, without making any,
-// for running them elsewhere (a batch). The translations come first: while
-// any is missing, Next lists their requests, leaving out the segments
-// another article claimed in planned and claiming its own.
-// Once every translation is cached, the summary is made, as Article makes
-// it, through summarizer, whose client is expected to record the requests
-// it gets and fail them: the summary of a long article is made from the
-// notes its translation requests wrote, so it is a second phase. A summary
-// that needs no request is remembered and the article is Done.
-func (p *Pipeline) Next(ctx context.Context, data []byte, ext string, planned *Claims, summarizer *summarize.Summarizer) (Pending, error) {
+// Parsed is an input read and parsed for Next. Parsing needs no order, so
+// a caller may parse many inputs at once and plan them one by one.
+type Parsed struct {
+	done  bool // its output is recorded: nothing to plan
+	a     *article.Article
+	texts []string
+}
+
+// Parse parses an input for Next. It is safe for concurrent use.
+func (p *Pipeline) Parse(data []byte, ext string) (*Parsed, error) {
 	if p.Outputs != nil {
 		if _, ok := p.cachedOutput(p.outputKey(data, ext)); ok {
-			return Pending{Done: true}, nil
+			return &Parsed{done: true}, nil
 		}
 	}
 	a, texts, err := load(data, ext)
 	if err != nil {
-		return Pending{}, err
+		return nil, err
 	}
+	return &Parsed{a: a, texts: texts}, nil
+}
+
+// Next works out the requests an article (see Parse) still needs, without
+// making any, for running them elsewhere (a batch). The translations come
+// first: while any is missing, Next lists their requests, leaving out the
+// segments another article claimed in planned and claiming its own. Once
+// every translation is cached, the summary is made, as Article makes it,
+// through summarizer, whose client is expected to record the requests it
+// gets and fail them: the summary of a long article is made from the notes
+// its translation requests wrote, so it is a second phase. A summary that
+// needs no request is remembered and the article is Done. Calls that share
+// planned must come one at a time, in a fixed order for a repeatable plan.
+func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summarizer *summarize.Summarizer) (Pending, error) {
+	if in0.done {
+		return Pending{Done: true}, nil
+	}
+	a, texts := in0.a, in0.texts
 	wantSum := p.Summarizer != nil && len(texts) > 0
 	haveSum := wantSum && p.Summarizer.Has(a.Title, texts)
 	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}

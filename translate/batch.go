@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
@@ -16,6 +17,11 @@ type Request struct {
 	User   string  `json:"user,omitempty"`
 	Brief  string  `json:"brief,omitempty"` // "summary", "note" or ""
 	Pieces []Piece `json:"pieces"`          // one per <seg>, in order
+	// Tokens is the request's prompt size in tokens (o200k) and Answer
+	// the answer's expected size, as Plan and Estimate work them out; not
+	// kept in manifests.
+	Tokens int `json:"-"`
+	Answer int `json:"-"`
 }
 
 // Piece is one <seg> of a Request.
@@ -102,8 +108,12 @@ func (t *Translator) Plan(in Input, claim func(key string) bool) (reqs []Request
 			continue
 		}
 		j := job{title: in.Title, prev: previous(all, c.Pieces[0]), brief: kind}
-		system, user := t.request(j, texts)
-		reqs = append(reqs, Request{System: system, User: user, Brief: briefNames[kind], Pieces: pieces})
+		system, context := t.requestParts(j, texts)
+		var b strings.Builder
+		b.WriteString(context)
+		formatSegments(&b, texts)
+		reqs = append(reqs, Request{System: system, User: b.String(), Brief: briefNames[kind], Pieces: pieces,
+			Tokens: counter.Count(system) + counter.Count(context) + c.Tokens, Answer: answerTokens(c.Tokens, kind)})
 	}
 	return reqs, missing
 }

@@ -93,10 +93,7 @@ func (t *Translator) EstimateShared(in Input, claim func(key string) bool) Estim
 		}
 		system, context := t.requestParts(job{title: in.Title, prev: previous(all, c.Pieces[0]), brief: kind}, texts)
 		e.InputTokens += counter.Count(system) + counter.Count(context) + c.Tokens
-		e.OutputTokens += int(float64(c.Tokens) * outputPerSource)
-		if e.Brief {
-			e.OutputTokens += 60 // a note, or a summary
-		}
+		e.OutputTokens += answerTokens(c.Tokens, kind)
 	}
 	return e
 }
@@ -117,5 +114,15 @@ func (m *memoCounter) Count(s string) int {
 	}
 	n := m.c.Count(s)
 	m.m[s] = n
+	return n
+}
+
+// answerTokens is the expected answer size of a request whose segments
+// take tokens, with a note or summary when kind asks for one.
+func answerTokens(tokens int, kind brief) int {
+	n := int(float64(tokens) * outputPerSource)
+	if kind != briefNone {
+		n += 60 // a note, or a summary
+	}
 	return n
 }
