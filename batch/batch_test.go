@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,13 +154,31 @@ func TestPrepareIsRepeatableAndGuardsSubmittedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	firstBytes := mustRead(t, filepath.Join(dir, first.Parts[0].Name))
 	again, err := prep()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := requestLines(t, first), requestLines(t, again)
-	if len(a) != len(b) || a[0].CustomID != b[0].CustomID || again.Round != 1 {
-		t.Errorf("prepare again before submit: %d vs %d lines, round %d", len(a), len(b), again.Round)
+	if again.Round != 1 || len(first.Parts) != len(again.Parts) {
+		t.Fatalf("prepare again before submit: round %d, %d parts (was %d)", again.Round, len(again.Parts), len(first.Parts))
+	}
+	if !bytes.Equal(firstBytes, mustRead(t, filepath.Join(dir, again.Parts[0].Name))) {
+		t.Errorf("%s differs between two prepares: the plan is not repeatable", again.Parts[0].Name)
+	}
+
+	// Interrupted before it is done, a prepare leaves the job as it was
+	// and no temporary file.
+	before := mustRead(t, filepath.Join(dir, jobFile))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := Prepare(ctx, dir, PrepareOptions{Inputs: []string{in}, Settings: settings, Store: st}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled prepare: %v", err)
+	}
+	if !bytes.Equal(before, mustRead(t, filepath.Join(dir, jobFile))) {
+		t.Errorf("a cancelled prepare changed job.json")
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 
 	srv := fakeopenai.New(t, fakeopenai.Options{BatchSteps: -1}) // batches move only when told
