@@ -644,3 +644,43 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// TestRoundNotReadIsKept: collect stopped after downloading the results
+// and before reading them (here: the manifest is briefly unreadable)
+// leaves a round that prepare refuses to move away; the next collect reads
+// it.
+func TestRoundNotReadIsKept(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	st := store(t)
+	dir := filepath.Join(t.TempDir(), "job")
+	job, _, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{corpus(t, names[0])}, Settings: settings, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Submit(context.Background(), job, api(srv)); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, manifestFile)
+	if err := os.Rename(manifest, manifest+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Collect(context.Background(), job, CollectOptions{Store: st, API: api(srv)}); err == nil {
+		t.Fatal("collect without a manifest succeeded")
+	}
+	if !job.Parts[0].Downloaded {
+		t.Fatal("the results were not downloaded before the failure")
+	}
+	if err := os.Rename(manifest+".away", manifest); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Prepare(context.Background(), dir, PrepareOptions{Store: st}); err == nil || !strings.Contains(err.Error(), "not collected yet") {
+		t.Fatalf("prepare over a round downloaded but not read: %v", err)
+	}
+	rep, err := Collect(context.Background(), job, CollectOptions{Store: st, API: api(srv)})
+	if err != nil || rep.Good == 0 {
+		t.Fatalf("collect again: %+v, %v", rep, err)
+	}
+	if _, _, err := Prepare(context.Background(), dir, PrepareOptions{Store: st}); err != nil {
+		t.Errorf("prepare after the round was read: %v", err)
+	}
+}
