@@ -684,3 +684,55 @@ func TestRoundNotReadIsKept(t *testing.T) {
 		t.Errorf("prepare after the round was read: %v", err)
 	}
 }
+
+// TestLateResultsOfAnEarlierRound: results of round 1's requests given
+// after round 2 was prepared (whose requests differ) are still used.
+func TestLateResultsOfAnEarlierRound(t *testing.T) {
+	st := store(t)
+	dir := filepath.Join(t.TempDir(), "job")
+	job, first, err := Prepare(context.Background(), dir, PrepareOptions{Inputs: []string{corpus(t, names[2])}, Settings: settings, Store: st, MaxRequests: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Translations < 3 {
+		t.Fatalf("%d translation requests: the test needs a long article", first.Translations)
+	}
+	round1 := requestLines(t, job)
+	all := vllmResults(t, job) // one file per request, answered now, some given late
+	// With over a third of the article translated, round 2 asks for the
+	// rest without notes: other requests, other ids.
+	half := len(all)/2 + 1
+	if _, err := Collect(context.Background(), job, CollectOptions{Store: st, From: all[:half]}); err != nil {
+		t.Fatal(err)
+	}
+	job2, second, err := Prepare(context.Background(), dir, PrepareOptions{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Round != 2 || second.Translations == 0 {
+		t.Fatalf("round 2: %+v", second)
+	}
+	ids := map[string]bool{}
+	for _, l := range requestLines(t, job2) {
+		ids[l.CustomID] = true
+	}
+	for _, l := range round1[half:] {
+		if ids[l.CustomID] {
+			t.Fatalf("round 2 repeats round 1's request %s: the test needs them to differ", l.CustomID)
+		}
+	}
+	rep, err := Collect(context.Background(), job2, CollectOptions{Store: st, From: all[half:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unknown != 0 || rep.Good != len(all)-half {
+		t.Errorf("round 1's late results in round 2: %+v", rep)
+	}
+	_, third, err := Prepare(context.Background(), dir, PrepareOptions{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Translations != 0 {
+		t.Errorf("round 3 still plans %d translation requests", third.Translations)
+	}
+}

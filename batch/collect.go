@@ -134,21 +134,38 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	}
 	slices.Sort(files)
 	seen := map[string]bool{}
+	var earlier []*round // opened on the first result this round does not know
+	defer func() {
+		for _, r := range earlier {
+			r.m.Close()
+		}
+	}()
 	for _, f := range files {
 		var bad error
 		if err := readResults(f, func(r result) {
 			rep.Lines++
 			e, err := manifest.get(r.CustomID)
-			switch {
-			case err != nil:
+			if err != nil {
 				bad = err
 				return
-			case e == nil:
-				rep.Unknown++
+			}
+			if e != nil {
+				seen[r.CustomID] = true
+				accept(job, p, e, r, &rep, errorf)
 				return
 			}
-			seen[r.CustomID] = true
-			accept(job, p, e, r, &rep, errorf)
+			// A result of an earlier round's request (run late, or
+			// given with --from after the next prepare) is as good.
+			if earlier == nil {
+				earlier = job.earlierRounds()
+			}
+			for _, old := range earlier {
+				if e, err := old.m.get(r.CustomID); err == nil && e != nil {
+					accept(old.job, p, e, r, &rep, errorf)
+					return
+				}
+			}
+			rep.Unknown++
 		}, func(n int) {
 			rep.Malformed++
 			errorf("%s:%d: not a batch result line; skipped", f, n)
@@ -417,4 +434,34 @@ func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectRepo
 		}
 		rep.Good++
 	}
+}
+
+// round is an earlier round of a job, for results that arrive late.
+type round struct {
+	job *Job
+	m   *manifestIndex
+}
+
+// earlierRounds opens the archived rounds made with the job's settings
+// (their answers are cached under the same keys). It returns a non-nil
+// slice, empty if there are none.
+func (j *Job) earlierRounds() []*round {
+	rounds := []*round{}
+	want, _ := json.Marshal(j.Settings)
+	dirs, _ := filepath.Glob(filepath.Join(j.dir, "rounds", "*"))
+	for _, d := range dirs {
+		old, err := Open(d)
+		if err != nil {
+			continue
+		}
+		if got, _ := json.Marshal(old.Settings); !bytes.Equal(got, want) {
+			continue
+		}
+		m, err := old.openManifest()
+		if err != nil {
+			continue
+		}
+		rounds = append(rounds, &round{job: old, m: m})
+	}
+	return rounds
 }
