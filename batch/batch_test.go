@@ -388,19 +388,7 @@ func TestDuplicateArticlesShareRequests(t *testing.T) {
 			}
 			m.Close()
 		}
-		var from []string
-		for _, p := range job.Parts {
-			res, err := fakeopenai.VLLMRunBatch(mustRead(t, filepath.Join(dir, p.Name)), fakeopenai.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := filepath.Join(t.TempDir(), "res.jsonl")
-			if err := os.WriteFile(f, res, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			from = append(from, f)
-		}
-		crep, err := Collect(context.Background(), job, CollectOptions{Store: st, From: from, Output: out})
+		crep, err := Collect(context.Background(), job, CollectOptions{Store: st, From: vllmResults(t, job), Output: out})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -533,9 +521,6 @@ func vllmResults(t *testing.T, job *Job) []string {
 			t.Fatal(err)
 		}
 		from = append(from, f)
-	}
-	if len(from) == 0 {
-		from = []string{os.DevNull}
 	}
 	return from
 }

@@ -77,6 +77,13 @@ type Settings struct {
 	Suffix   string            `json:"suffix,omitempty"`
 }
 
+// SettingsOf is the job's form of the pipeline's settings and the output
+// names' suffix; Pipeline undoes it.
+func SettingsOf(s pipeline.Settings, suffix string) Settings {
+	return Settings{Model: s.Model, Lang: s.Lang, Layout: s.Layout.String(), Summary: s.Summary,
+		Budget: s.Budget, Glossary: s.Glossary, Suffix: suffix}
+}
+
 // Pipeline returns the settings as the pipeline's.
 func (s Settings) Pipeline() (pipeline.Settings, error) {
 	layout, err := render.ParseLayout(s.Layout)

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,19 +62,9 @@ func (r *recorder) drain() []llm.Request {
 	out := r.reqs
 	r.reqs = nil
 	slices.SortStableFunc(out, func(a, b llm.Request) int {
-		return compareStrings(a.Messages[len(a.Messages)-1].Content, b.Messages[len(b.Messages)-1].Content)
+		return strings.Compare(a.Messages[len(a.Messages)-1].Content, b.Messages[len(b.Messages)-1].Content)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // PrepareOptions configure Prepare.

@@ -96,46 +96,32 @@ func Submit(ctx context.Context, job *Job, api *openai.Client) error {
 // createBatch creates the batch of an uploaded part, unless one exists for
 // its file already: a create whose answer was lost (a timeout, a crash
 // before job.json was saved) may have made one, and a second would run and
-// bill the same requests twice. So a create is never retried blindly: each
-// attempt looks for the batch first.
+// bill the same requests twice. So every attempt, retries included, looks
+// for the batch first.
 func createBatch(ctx context.Context, job *Job, p *Part, api *openai.Client) (openai.Batch, error) {
-	for attempt := 0; ; attempt++ {
+	return call(ctx, "create the batch of "+p.Name, func(ctx context.Context) (openai.Batch, error) {
 		if b, ok, err := findBatch(ctx, api, p.FileID); err != nil || ok {
 			return b, err
 		}
-		actx, cancel := context.WithTimeout(ctx, callTimeout)
-		b, err := api.CreateBatch(actx, openai.CreateBatchRequest{
+		b, err := api.CreateBatch(ctx, openai.CreateBatchRequest{
 			InputFileID:      p.FileID,
 			Endpoint:         openai.BatchEndpointChatCompletions,
 			CompletionWindow: "24h",
 			Metadata:         map[string]any{"xlate_job": filepath.Base(job.dir), "xlate_part": p.Name},
 		})
-		cancel()
-		if err == nil {
-			return b.Batch, nil
-		}
-		if ctx.Err() != nil || attempt >= len(retryWaits) || !transient(err) {
-			return openai.Batch{}, fmt.Errorf("create the batch of %s: %w", p.Name, err)
-		}
-		select {
-		case <-time.After(retryWaits[attempt]):
-		case <-ctx.Done():
-			return openai.Batch{}, fmt.Errorf("create the batch of %s: %w", p.Name, ctx.Err())
-		}
-	}
+		return b.Batch, err
+	})
 }
 
 // findBatch looks for a batch of input file fileID among the most recent
-// batches (newest first).
+// batches (newest first). Its caller retries it.
 func findBatch(ctx context.Context, api *openai.Client, fileID string) (openai.Batch, bool, error) {
 	limit := 100
 	var after *string
 	for page := 0; page < 10; page++ {
-		l, err := call(ctx, "list batches", func(ctx context.Context) (openai.ListBatchResponse, error) {
-			return api.ListBatch(ctx, after, &limit)
-		})
+		l, err := api.ListBatch(ctx, after, &limit)
 		if err != nil {
-			return openai.Batch{}, false, err
+			return openai.Batch{}, false, fmt.Errorf("list batches: %w", err)
 		}
 		for _, b := range l.Data {
 			if b.InputFileID == fileID {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/llm"
@@ -77,7 +78,7 @@ func tempName(name string) string { return "." + name + ".tmp" }
 // added only gains the file.
 func (w *jobWriter) add(id string, file int, e *entry) error {
 	if f, ok := w.first[id]; ok {
-		if f != file && !contains(w.more[id], file) {
+		if f != file && !slices.Contains(w.more[id], file) {
 			w.more[id] = append(w.more[id], file)
 		}
 		return nil
@@ -130,15 +131,6 @@ func (w *jobWriter) add(id string, file int, e *entry) error {
 	}
 	_, err = w.mw.Write(m)
 	return err
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // closePart finishes the batch file being written.

@@ -14,11 +14,9 @@ import (
 // from the cache alone.
 type Pending struct {
 	// Translations are the first requests of the translations still
-	// missing (translate.Translator.Plan). Empty while Waiting.
+	// missing (translate.Translator.Plan). When some are missing and this
+	// is empty, another article's requests carry them all.
 	Translations []translate.Request
-	// Waiting counts missing segments that another article's requests
-	// carry.
-	Waiting int
 	// Summary is true when the translations are all cached and the summary
 	// is not: its next requests went to the summarizer given to Next.
 	Summary bool
@@ -71,7 +69,7 @@ func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summa
 	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
 	reqs, missing := p.Translator.Plan(in, planned.Claim)
 	if missing > 0 {
-		return Pending{Translations: reqs, Waiting: missing - countSources(reqs)}, nil
+		return Pending{Translations: reqs}, nil
 	}
 	if !wantSum || haveSum {
 		return Pending{Done: true}, nil
@@ -91,17 +89,6 @@ func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summa
 		return Pending{}, err
 	}
 	return Pending{Summary: true, SummaryErr: err}, nil
-}
-
-// countSources counts the distinct segments the requests carry.
-func countSources(reqs []translate.Request) int {
-	seen := map[string]bool{}
-	for _, r := range reqs {
-		for _, p := range r.Pieces {
-			seen[p.Source] = true
-		}
-	}
-	return len(seen)
 }
 
 // AcceptSummary takes brief, the summary that the one translation request

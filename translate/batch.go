@@ -81,13 +81,7 @@ func (t *Translator) Plan(in Input, claim func(key string) bool) (reqs []Request
 	}
 	brief := in.Brief && sentShare(all, items) >= minBriefShare
 	chunks := chunk.Split(items, t.opts.Budget, counter)
-	kind := briefNone
-	switch {
-	case brief && len(chunks) == 1:
-		kind = briefSummary
-	case brief:
-		kind = briefNote
-	}
+	kind := briefFor(brief, len(chunks))
 	for _, c := range chunks {
 		var (
 			texts  []string

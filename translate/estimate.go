@@ -76,13 +76,7 @@ func (t *Translator) EstimateShared(in Input, claim func(key string) bool) Estim
 	e.Brief = in.Brief && sentShare(all, items) >= minBriefShare
 	chunks := chunk.Split(items, t.opts.Budget, counter)
 	e.Chunks = len(chunks)
-	kind := briefNone
-	switch {
-	case e.Brief && len(chunks) == 1:
-		kind = briefSummary
-	case e.Brief:
-		kind = briefNote
-	}
+	kind := briefFor(e.Brief, len(chunks))
 	// Each chunk's first request as translateItems builds it: the system
 	// message, the context lines, and the segments, whose tokens (wrappers
 	// included) the chunker has counted already.

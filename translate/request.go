@@ -38,6 +38,19 @@ const (
 	briefSummary       // the summary of the whole article (a one-chunk article)
 )
 
+// briefFor is what an article's requests ask for besides translations,
+// when want is set and the article takes chunks requests: the summary if
+// it takes one, else a note from each.
+func briefFor(want bool, chunks int) brief {
+	switch {
+	case want && chunks == 1:
+		return briefSummary
+	case want:
+		return briefNote
+	}
+	return briefNone
+}
+
 // job is the context shared by the requests of one chunk.
 type job struct {
 	title, prev string

@@ -367,13 +367,7 @@ func (t *Translator) SummaryInput(in Input, out Output) []string {
 // parallel, puts their URLs back and caches each finished item.
 func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output) error {
 	chunks := chunk.Split(items, t.opts.Budget, counter)
-	kind := briefNone
-	switch {
-	case brief && len(chunks) == 1:
-		kind = briefSummary
-	case brief:
-		kind = briefNote
-	}
+	kind := briefFor(brief, len(chunks))
 	notes := make([]string, len(chunks))
 
 	var mu sync.Mutex

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	openai "github.com/sashabaranov/go-openai"
 	"github.com/urfave/cli/v2"
 
 	"github.com/xlate/xlate/batch"
@@ -114,17 +115,13 @@ func batchPrepare(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	st := newStyle(s.Err)
 	job, rep, err := batch.Prepare(c.Context, dir, batch.PrepareOptions{
-		Inputs: o.inputs,
-		Settings: batch.Settings{Model: o.model, Lang: o.lang, Layout: o.layout.String(), Summary: !o.noSummary,
-			Budget: o.chunkTokens, Glossary: gloss, Suffix: o.suffix},
+		Inputs:      o.inputs,
+		Settings:    batch.SettingsOf(o.settings(gloss), o.suffix),
 		Store:       store,
 		MaxRequests: c.Int("max-requests"),
 		MaxBytes:    c.Int64("max-bytes"),
-		Errorf: func(format string, args ...any) {
-			fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
-		},
+		Errorf:      newStyle(s.Err).lines(s.Err),
 	})
 	if err != nil {
 		return err
@@ -152,16 +149,32 @@ func batchPrepare(c *cli.Context, s Streams) error {
 	return nil
 }
 
-func batchSubmit(c *cli.Context, s Streams) error {
+// jobAPI opens the job named by the one argument and the provider's
+// files and batches API.
+func jobAPI(c *cli.Context) (*batch.Job, *openai.Client, error) {
 	job, err := jobArg(c)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	o, _, err := batchSetup(c, true)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	api, err := batchAPI(o)
+	return job, api, err
+}
+
+// batchAPI is the files and batches API of the provider the options name.
+func batchAPI(o options) (*openai.Client, error) {
 	client, err := newClient(o, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return client.API(), nil
+}
+
+func batchSubmit(c *cli.Context, s Streams) error {
+	job, api, err := jobAPI(c)
 	if err != nil {
 		return err
 	}
@@ -169,7 +182,7 @@ func batchSubmit(c *cli.Context, s Streams) error {
 		fmt.Fprintf(s.Out, "nothing to submit: the job has no requests\n")
 		return nil
 	}
-	if err := batch.Submit(c.Context, job, client.API()); err != nil {
+	if err := batch.Submit(c.Context, job, api); err != nil {
 		return err
 	}
 	printParts(s.Out, job)
@@ -178,26 +191,18 @@ func batchSubmit(c *cli.Context, s Streams) error {
 }
 
 func batchStatus(c *cli.Context, s Streams) error {
-	job, err := jobArg(c)
+	job, api, err := jobAPI(c)
 	if err != nil {
 		return err
 	}
-	o, _, err := batchSetup(c, true)
-	if err != nil {
-		return err
-	}
-	client, err := newClient(o, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return err
-	}
-	problems, err := batch.Status(c.Context, job, client.API())
+	problems, err := batch.Status(c.Context, job, api)
 	if err != nil {
 		return err
 	}
 	printParts(s.Out, job)
-	st := newStyle(s.Err)
+	errorf := newStyle(s.Err).lines(s.Err)
 	for _, p := range problems {
-		fmt.Fprintf(s.Err, "%s %s\n", st.prefix(), p)
+		errorf("%s", p)
 	}
 	return nil
 }
@@ -229,25 +234,21 @@ func batchCollect(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	st := newStyle(s.Err)
+	errorf := newStyle(s.Err).lines(s.Err)
 	opts := batch.CollectOptions{
 		Store: store, From: from, Output: o.output, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
-		Files: 2 * o.concurrency,
-		Errorf: func(format string, args ...any) {
-			fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
-		},
+		Files:  2 * o.concurrency,
+		Errorf: errorf,
 		Logf: func(format string, args ...any) {
 			if !o.quiet {
-				fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
+				errorf(format, args...)
 			}
 		},
 	}
 	if len(from) == 0 {
-		client, err := newClient(o, slog.New(slog.DiscardHandler))
-		if err != nil {
+		if opts.API, err = batchAPI(o); err != nil {
 			return err
 		}
-		opts.API = client.API()
 	}
 	rep, err := batch.Collect(c.Context, job, opts)
 	if err != nil {

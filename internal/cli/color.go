@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"os"
 )
@@ -33,6 +34,13 @@ func (s style) prefix() string {
 		return "xlate:"
 	}
 	return ansiRed + "xlate:" + ansiReset
+}
+
+// lines returns a func that writes one "xlate: ..." line to w per call.
+func (s style) lines(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		fmt.Fprintf(w, s.prefix()+" "+format+"\n", args...)
+	}
 }
 
 // dim renders a secondary line.

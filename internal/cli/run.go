@@ -53,9 +53,7 @@ func run(ctx context.Context, o options, s Streams) error {
 	}
 	p := pipeline.New(client, store, o.settings(gloss))
 
-	errorf := func(format string, args ...any) {
-		fmt.Fprintf(s.Err, st.prefix()+" "+format+"\n", args...)
-	}
+	errorf := st.lines(s.Err)
 	for _, e := range skipped {
 		errorf("%v", e)
 	}
