@@ -125,7 +125,7 @@ func unescape(s string) string {
 // link kept, a summary, and the front matter preserved.
 func checkOutput(t *testing.T, name string, src []byte, out string) {
 	t.Helper()
-	a, err := article.Parse(src, strings.ToLower(filepath.Ext(name)))
+	a, err := article.Parse(src, article.SyntaxAuto)
 	if err != nil {
 		t.Fatalf("%s: parse source: %v", name, err)
 	}
@@ -167,7 +167,7 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 		t.Errorf("%s: no summary in the output", name)
 	}
 	// Front matter: every original key kept with its value; title English.
-	o, err := article.Parse([]byte(out), ".md")
+	o, err := article.Parse([]byte(out), article.SyntaxAuto)
 	if err != nil || o.Meta.Format != max(a.Meta.Format, article.YAML) {
 		t.Fatalf("%s: output front matter does not parse: %v (format %v)", name, err, o.Meta.Format)
 	}

@@ -20,13 +20,13 @@ var ErrFrontMatter = errors.New("front matter")
 // splitFrontMatter separates the front matter at the top of text from the
 // body. Without front matter it returns a zero FrontMatter and text as is.
 //
-// YAML sits between "---" lines, TOML between "+++" lines and JSON is an
-// object whose opening "{" and closing "}" stand on lines of their own,
-// followed by a blank line or the end of the input (the conventions of
-// github.com/adrg/frontmatter, which also accepts "---yaml", "---toml",
-// "---json" and ";;;" openers). An opening "---" or "+++" without its
-// closing line is an error; a "{" line without a closing one is taken as
-// body text.
+// YAML sits between "---" lines and TOML between "+++" lines (the
+// conventions of github.com/adrg/frontmatter, which also accepts "---yaml",
+// "---toml", "---json" and ";;;" openers). JSON is read as Hugo reads it: an
+// object opened by "{" and closed by its matching "}", on several lines or
+// on one, with or without a blank line after it (see splitJSON). An opening
+// "---" or "+++" without its closing line is an error; a "{" without its
+// matching "}", or one that does not open a JSON object, is body text.
 func splitFrontMatter(text string) (FrontMatter, string, error) {
 	first := firstLine(text)
 	var opener Format
@@ -35,9 +35,12 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 		opener = YAML
 	case "+++", "---toml":
 		opener = TOML
-	case "{", ";;;", "---json":
+	case ";;;", "---json":
 		opener = JSON
 	default:
+		if raw, body, line, ok := splitJSON(text); ok {
+			return jsonFrontMatter(raw, body, line)
+		}
 		return FrontMatter{}, text, nil
 	}
 
@@ -72,26 +75,23 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 		frontmatter.NewFormat("---toml", "---", tomlU),
 		frontmatter.NewFormat(";;;", ";;;", jsonU),
 		frontmatter.NewFormat("---json", "---", jsonU),
-		{Start: "{", End: "}", Unmarshal: jsonU, UnmarshalDelims: true, RequiresNewLine: true},
 	}
 	var sink any
 	body, err := frontmatter.Parse(strings.NewReader(text), &sink, formats...)
 	openLine := firstLineNumber(text)
 	if err != nil {
 		// Line numbers in the decoder's message count from the first line
-		// after the opener ("{" is itself the first line of JSON).
-		offset := openLine
-		if first == "{" {
-			offset--
-		}
-		return FrontMatter{}, "", &decodeError{msg: fmt.Sprintf("%v: %s: %s", ErrFrontMatter, opener, decodeProblem(err, fm.Raw, offset)), err: err}
+		// after the opener.
+		return FrontMatter{}, "", &decodeError{msg: fmt.Sprintf("%v: %s: %s", ErrFrontMatter, opener, decodeProblem(err, fm.Raw, openLine)), err: err}
 	}
 	if !found {
-		if opener == JSON && first == "{" {
-			return FrontMatter{}, text, nil
-		}
 		return FrontMatter{}, "", fmt.Errorf("unterminated %w: %q on line %d is never closed", ErrFrontMatter, first, openLine)
 	}
+	return withFields(fm, decoded, string(body))
+}
+
+// withFields sets fm.Fields from the decoded front matter.
+func withFields(fm FrontMatter, decoded any, body string) (FrontMatter, string, error) {
 	fm.Fields = map[string]any{}
 	switch m := normalize(decoded).(type) {
 	case map[string]any:
@@ -100,7 +100,64 @@ func splitFrontMatter(text string) (FrontMatter, string, error) {
 	default:
 		return FrontMatter{}, "", fmt.Errorf("%w: %s: not a mapping of keys to values", ErrFrontMatter, fm.Format)
 	}
-	return fm, string(body), nil
+	return fm, body, nil
+}
+
+// splitJSON finds JSON front matter as Hugo does: text starts (after
+// blank space) with "{", and the object ends at its matching "}", braces
+// inside strings not counting. Whatever follows on the closing line, and
+// the line break, belong to neither part; the body starts on the next
+// line. It returns the object, the body and the 1-based line of the "{".
+// A text whose "{" is not followed by a JSON key (or an empty object), or
+// has no matching "}", has no JSON front matter: "{注意}…" is text.
+func splitJSON(text string) (raw, body string, line int, ok bool) {
+	start := len(text) - len(strings.TrimLeft(text, " \t\r\n\uFEFF"))
+	if start == len(text) || text[start] != '{' {
+		return "", "", 0, false
+	}
+	if next := strings.TrimLeft(text[start+1:], " \t\r\n"); next == "" || (next[0] != '"' && next[0] != '}') {
+		return "", "", 0, false
+	}
+	depth, inString, escaped := 0, false, false
+	for i := start; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				body = text[i+1:]
+				if nl := strings.IndexByte(body, '\n'); nl >= 0 && strings.TrimSpace(body[:nl]) == "" {
+					body = body[nl+1:]
+				} else {
+					body = strings.TrimLeft(body, " \t\r")
+				}
+				return text[start : i+1], body, 1 + strings.Count(text[:start], "\n"), true
+			}
+		}
+	}
+	return "", "", 0, false
+}
+
+// jsonFrontMatter decodes JSON front matter found by splitJSON.
+func jsonFrontMatter(raw, body string, line int) (FrontMatter, string, error) {
+	var decoded any
+	if err := json.Unmarshal([]byte(raw), &decoded); err != nil {
+		return FrontMatter{}, "", &decodeError{msg: fmt.Sprintf("%v: %s: %s", ErrFrontMatter, JSON, decodeProblem(err, raw, line-1)), err: err}
+	}
+	return withFields(FrontMatter{Format: JSON, Raw: raw}, decoded, body)
 }
 
 // decodeError is front matter that does not decode: a one-line message

@@ -115,7 +115,7 @@ func TestGoldenCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := Parse(data, strings.ToLower(filepath.Ext(f)))
+			a, err := Parse(data, SyntaxAuto)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}

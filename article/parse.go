@@ -13,25 +13,64 @@ import (
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 )
 
-// Parse parses one input file into an Article.
+// Syntax is the syntax of an article's body, below its front matter.
+type Syntax int
+
+// The body syntaxes. SyntaxAuto finds the syntax from the content.
+const (
+	SyntaxAuto Syntax = iota
+	SyntaxHTML
+	SyntaxMarkdown
+	SyntaxText
+)
+
+var syntaxNames = [...]string{"auto", "html", "markdown", "text"}
+
+func (s Syntax) String() string {
+	if s < 0 || int(s) >= len(syntaxNames) {
+		return "unknown"
+	}
+	return syntaxNames[s]
+}
+
+// ParseSyntax parses a syntax name as [Syntax.String] writes it ("" is
+// auto; case and surrounding space are ignored).
+func ParseSyntax(name string) (Syntax, error) {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if n == "" {
+		return SyntaxAuto, nil
+	}
+	for i, s := range syntaxNames {
+		if n == s {
+			return Syntax(i), nil
+		}
+	}
+	return SyntaxAuto, fmt.Errorf("unknown format %q (want auto, html, markdown or text)", name)
+}
+
+// Parse parses one input into an Article. The file name plays no part:
+// a file and the same bytes on standard input give the same Article.
 //
-// ext is the file's lowercased extension and selects the syntax:
+// Front matter is found by its content in every input: YAML between "---"
+// lines, TOML between "+++" lines, a JSON object opened by "{" and closed
+// by its matching "}" (on several lines or on one, as Hugo reads it), and
+// the "---yaml", "---toml", "---json" and ";;;" openers of
+// github.com/adrg/frontmatter. Then an optional archive header (a
+// "TITLE by SOURCE" line over a "------" line). Then the body, whose syntax
+// is s or, with [SyntaxAuto], found from the content:
 //
-//   - ".txt": plain text (see below).
-//   - ".md", ".markdown": optional front matter, an optional archive header
-//     (a "TITLE by SOURCE" line over a "------" line), then a body that is
-//     raw HTML if it starts with a tag, else markdown (CommonMark with GFM
-//     tables, strikethrough, autolinks and task lists).
-//   - ".html", ".htm": an HTML document or fragment, optionally under front
-//     matter. The <title> is the title when there is no other, and a
-//     single <article> element is taken instead of the whole <body>.
-//   - "" (stdin) or anything else: the syntax is sniffed. Front matter or an
-//     archive header means markdown file; a leading <!doctype>, <html> or
-//     block-level HTML tags mean HTML; markdown syntax (headings, fences,
-//     lists, quotes, tables, images, links) means markdown; else plain text.
-//
-// Plain text is split into paragraphs at blank lines; a text with no blank
-// line at all has one paragraph per line. Plain text has no title.
+//   - HTML when the body starts with a tag or a doctype, or when it holds
+//     block-level HTML tags (<p>, <div>, <br>, <table>, …). An HTML
+//     document's <title> is the title when there is no other, and a single
+//     <article> element is taken instead of the whole <body>.
+//   - Markdown (CommonMark with GFM tables, strikethrough, autolinks and
+//     task lists) when the input has front matter or an archive header, as
+//     a Hugo content file's body is markdown, or when it shows markdown
+//     syntax (headings, fences, lists, quotes, tables, images, links,
+//     emphasis, code spans).
+//   - Plain text otherwise: paragraphs at blank lines; a text with no blank
+//     line at all has one paragraph per line. Plain text has no title of
+//     its own.
 //
 // Text becomes inline markdown: emphasis, links and code spans are kept,
 // markdown-special characters are escaped so that text renders literally,
@@ -48,7 +87,7 @@ import (
 // apply; a front matter error names the file's line when the decoder gives
 // one. Parse never panics. Input with nothing but white space is
 // [ErrEmpty]; front matter without a body is an Article without blocks.
-func Parse(data []byte, ext string) (*Article, error) {
+func Parse(data []byte, s Syntax) (*Article, error) {
 	text, err := Decode(data)
 	if err != nil {
 		return nil, err
@@ -56,54 +95,6 @@ func Parse(data []byte, ext string) (*Article, error) {
 	if strings.TrimFunc(text, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) == "" {
 		return nil, ErrEmpty
 	}
-	switch strings.ToLower(ext) {
-	case ".txt", ".text":
-		return parsePlain(text), nil
-	case ".md", ".markdown", ".mdown", ".mkd", ".mkdn":
-		return parseMarkdownFile(text)
-	case ".html", ".htm", ".xhtml":
-		return parseHTMLFile(text)
-	}
-	return parseSniffed(text)
-}
-
-// ErrEmpty reports input with no text at all: zero bytes or only white
-// space.
-var ErrEmpty = errors.New("empty file")
-
-func parseSniffed(text string) (*Article, error) {
-	switch first := firstLine(text); {
-	case first == "---" || first == "+++" || first == "---yaml" || first == "---toml" || first == "---json" || first == ";;;":
-		return parseMarkdownFile(text)
-	case first == "{":
-		fm, _, err := splitFrontMatter(text)
-		if err == nil && fm.Format == JSON {
-			return parseMarkdownFile(text)
-		}
-	}
-	if _, _, _, ok := splitHeader(text); ok {
-		return parseMarkdownFile(text)
-	}
-	if isHTMLDocument(text) || blockTagRE.MatchString(text) {
-		return parseHTMLFile(text)
-	}
-	if markdownRE.MatchString(text) {
-		return parseMarkdownFile(text)
-	}
-	return parsePlain(text), nil
-}
-
-var (
-	blockTagRE = regexp.MustCompile(`(?i)<(p|div|br|table|h[1-6]|ul|ol|li|section|article|blockquote|pre|figure|body)[\s/>]`)
-	markdownRE = regexp.MustCompile(`(?m)^(#{1,6}[ \t]+\S|` + "```" + `|~~~|[ \t]{0,3}[-*+][ \t]+\S|[ \t]{0,3}\d{1,9}[.)][ \t]+\S|>[ \t]?\S|\|.*\|[ \t]*$)|!\[[^\]\n]*\]\([^)\n]+\)|\[[^\]\n]+\]\([^)\s]+\)`)
-	doctypeRE  = regexp.MustCompile(`(?i)^\s*(<!doctype\s+html|<html[\s>])`)
-	tagStartRE = regexp.MustCompile(`^\s*<([A-Za-z][A-Za-z0-9-]*[\s/>]|!--|!doctype)`)
-)
-
-func isHTMLDocument(text string) bool { return doctypeRE.MatchString(text) }
-
-// parseMarkdownFile parses front matter, header and an HTML or markdown body.
-func parseMarkdownFile(text string) (*Article, error) {
 	fm, body, err := splitFrontMatter(text)
 	if err != nil {
 		return nil, err
@@ -112,56 +103,68 @@ func parseMarkdownFile(text string) (*Article, error) {
 	if t, ok := fm.Fields["title"].(string); ok {
 		a.Title = strings.TrimSpace(t)
 	}
+	hugoFile := fm.Format != NoFrontMatter
 	if title, source, rest, ok := splitHeader(body); ok {
 		if a.Title == "" {
 			a.Title = title
 		}
 		a.Source = source
 		body = rest
+		hugoFile = true
 	}
-	var lead string
-	if tagStartRE.MatchString(body) {
-		var docTitle string
-		a.Blocks, docTitle, lead, err = parseHTML(body, isHTMLDocument(body))
-		if a.Title == "" {
-			a.Title = docTitle
-		}
-	} else {
+	if s == SyntaxAuto {
+		s = sniff(body, hugoFile)
+	}
+	var lead, docTitle string
+	switch s {
+	case SyntaxHTML:
+		a.Blocks, docTitle, lead, err = parseHTML(body, !hugoFile || isHTMLDocument(body))
+	case SyntaxMarkdown:
 		a.Blocks, lead, err = parseMarkdown(body)
+	default:
+		a.Blocks = parsePlain(body)
 	}
 	if err != nil {
 		return nil, err
 	}
-	a.setLeadTitle(lead)
-	return a, nil
-}
-
-func parseHTMLFile(text string) (*Article, error) {
-	fm, body, err := splitFrontMatter(text)
-	if err != nil {
-		return nil, err
-	}
-	a := &Article{Meta: fm}
-	if t, ok := fm.Fields["title"].(string); ok {
-		a.Title = strings.TrimSpace(t)
-	}
-	blocks, docTitle, lead, err := parseHTML(body, true)
-	if err != nil {
-		return nil, err
-	}
-	a.Blocks = blocks
 	if a.Title == "" {
 		a.Title = docTitle
 	}
-	a.setLeadTitle(lead)
-	return a, nil
-}
-
-func (a *Article) setLeadTitle(lead string) {
 	if a.Title == "" && lead != "" && len(a.Blocks) > 0 && a.Blocks[0].Kind == Heading {
 		a.Title = lead
 	}
+	return a, nil
 }
+
+// ErrEmpty reports input with no text at all: zero bytes or only white
+// space.
+var ErrEmpty = errors.New("empty file")
+
+// sniff finds the syntax of a body; hugoFile says that the input had front
+// matter or an archive header.
+func sniff(body string, hugoFile bool) Syntax {
+	switch {
+	case tagStartRE.MatchString(body), isHTMLDocument(body):
+		return SyntaxHTML
+	case hugoFile:
+		return SyntaxMarkdown
+	case blockTagRE.MatchString(body):
+		return SyntaxHTML
+	case markdownRE.MatchString(body):
+		return SyntaxMarkdown
+	}
+	return SyntaxText
+}
+
+var (
+	blockTagRE = regexp.MustCompile(`(?i)<(p|div|br|table|h[1-6]|ul|ol|li|section|article|blockquote|pre|figure|body)[\s/>]`)
+	markdownRE = regexp.MustCompile(`(?m)^(#{1,6}[ \t]+\S|` + "```" + `|~~~|[ \t]{0,3}[-*+][ \t]+\S|[ \t]{0,3}\d{1,9}[.)][ \t]+\S|>[ \t]?\S|\|.*\|[ \t]*$)|!\[[^\]\n]*\]\([^)\n]+\)|\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\s][^*\n]*\*\*|__[^_\s][^_\n]*__|` + "`[^`\\n]+`" +
+		`|\\[!-/:-@\[-` + "`" + `{-~]|\\$|^\S.*\n(=+|-+)[ \t]*$`)
+	doctypeRE  = regexp.MustCompile(`(?i)^\s*(<!doctype\s+html|<html[\s>])`)
+	tagStartRE = regexp.MustCompile(`^\s*<([A-Za-z][A-Za-z0-9-]*[\s/>]|!--|!doctype)`)
+)
+
+func isHTMLDocument(text string) bool { return doctypeRE.MatchString(text) }
 
 // splitHeader recognises the archive header: a "TITLE by SOURCE" line
 // followed by a line of dashes (or equals signs), after optional blank
@@ -208,7 +211,7 @@ func parseMarkdown(src string) ([]Block, string, error) {
 // parsePlain splits plain text into paragraphs at blank lines, or into
 // one paragraph per line when the text has no blank line at all. Lines of
 // a paragraph are joined like soft line breaks.
-func parsePlain(text string) *Article {
+func parsePlain(text string) []Block {
 	lines := strings.Split(strings.Trim(text, "\n"), "\n")
 	blankLines := false
 	for _, l := range lines {
@@ -217,11 +220,11 @@ func parsePlain(text string) *Article {
 			break
 		}
 	}
-	a := &Article{}
+	var blocks []Block
 	var para []string
 	emit := func() {
 		if t := escapeText(strings.Join(para, "\n")); t != "" {
-			a.Blocks = append(a.Blocks, Block{Kind: Paragraph, Text: t})
+			blocks = append(blocks, Block{Kind: Paragraph, Text: t})
 		}
 		para = para[:0]
 	}
@@ -236,5 +239,5 @@ func parsePlain(text string) *Article {
 		}
 	}
 	emit()
-	return a
+	return blocks
 }

@@ -68,11 +68,11 @@ type parseCase struct {
 	want []string
 }
 
-func runCases(t *testing.T, ext string, cases []parseCase) {
+func runCases(t *testing.T, syn Syntax, cases []parseCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := Parse([]byte(tc.in), ext)
+			a, err := Parse([]byte(tc.in), syn)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -133,7 +133,7 @@ func TestDecodeErrorMessages(t *testing.T) {
 		"\x01\x02\x03": "binary file (control characters)",
 		"\xff\xfe\xfd": "not valid UTF-8 or GB18030 text",
 	} {
-		if _, err := Parse([]byte(in), ".md"); err == nil || err.Error() != want {
+		if _, err := Parse([]byte(in), SyntaxAuto); err == nil || err.Error() != want {
 			t.Errorf("Parse(%q) error = %v, want %q", in, err, want)
 		}
 	}
@@ -193,7 +193,7 @@ func TestFrontMatter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := Parse([]byte(tc.in), ".md")
+			a, err := Parse([]byte(tc.in), SyntaxAuto)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -224,7 +224,7 @@ func TestFrontMatterErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.in), ".md")
+			_, err := Parse([]byte(tc.in), SyntaxAuto)
 			if err == nil || err.Error() != tc.want || !errors.Is(err, ErrFrontMatter) {
 				t.Errorf("err = %v\nwant %s, wrapping ErrFrontMatter", err, tc.want)
 			}
@@ -234,7 +234,7 @@ func TestFrontMatterErrors(t *testing.T) {
 
 func TestFrontMatterErrorIsShort(t *testing.T) {
 	key := strings.Repeat("k", 500)
-	_, err := Parse([]byte("+++\n"+key+" = 1\n"+key+" = = 1\n+++\n"), ".md")
+	_, err := Parse([]byte("+++\n"+key+" = 1\n"+key+" = = 1\n+++\n"), SyntaxAuto)
 	if err == nil || !errors.Is(err, ErrFrontMatter) || utf8.RuneCountInString(err.Error()) > 250 || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %q (%d runes), want one short line wrapping ErrFrontMatter", err, utf8.RuneCountInString(fmt.Sprint(err)))
 	}
@@ -242,14 +242,14 @@ func TestFrontMatterErrorIsShort(t *testing.T) {
 
 func TestEmpty(t *testing.T) {
 	for _, in := range []string{"", " \n\t\r\n", "\xEF\xBB\xBF\n", "\u3000\n", "\xFF\xFE\n\x00"} {
-		for _, ext := range []string{"", ".md", ".txt", ".html"} {
-			if a, err := Parse([]byte(in), ext); !errors.Is(err, ErrEmpty) || err.Error() != "empty file" || a != nil {
-				t.Errorf("Parse(%q, %q) = %v, %v; want empty file", in, ext, a, err)
+		for _, syn := range []Syntax{SyntaxAuto, SyntaxMarkdown, SyntaxText, SyntaxHTML} {
+			if a, err := Parse([]byte(in), syn); !errors.Is(err, ErrEmpty) || err.Error() != "empty file" || a != nil {
+				t.Errorf("Parse(%q, %v) = %v, %v; want empty file", in, syn, a, err)
 			}
 		}
 	}
 	// Front matter without a body is an article, not an empty file.
-	a, err := Parse([]byte("---\ntitle: 标题\n---\n\n"), ".md")
+	a, err := Parse([]byte("---\ntitle: 标题\n---\n\n"), SyntaxAuto)
 	if err != nil || a.Title != "标题" || len(a.Blocks) != 0 {
 		t.Errorf("front matter only: %+v, %v", a, err)
 	}
@@ -259,7 +259,7 @@ const archiveFM = "---\ntitle: \"标题\"\ndraft: [\"false\"]\ntags: [\n  \"fetc
 
 func TestArchiveFormat(t *testing.T) {
 	in := archiveFM + "标题 by cnbeta\n------\n<div class=\"content\"><p>第一段</p><div class=\"article-global\"></div><p>第二段</p></div>  \n<hr>\n<a href=\"https://m.cnbeta.com.tw/wap/view/1.htm\",target=\"_blank\" rel=\"noopener noreferrer\">原文链接</a>\n"
-	a, err := Parse([]byte(in), ".md")
+	a, err := Parse([]byte(in), SyntaxAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,11 +284,12 @@ func TestHeader(t *testing.T) {
 		{"last by wins", "Stand by me by zhihu\n---\ntext", "Stand by me", "zhihu", []string{"p: text"}},
 		{"front matter title wins", "---\ntitle: T\n---\nA by B\n------\n<p>x</p>", "T", "B", []string{"p: x"}},
 		{"no by: setext heading", "Just a title\n------\ntext", "Just a title", "", []string{"h2: Just a title", "p: text"}},
-		{"no underline: text", "A by B\ntext", "", "", []string{"p: A by B text"}},
+		{"no underline: text", "A by B\ntext", "", "", []string{"p: A by B", "p: text"}},
+		{"header over plain text", "A by B\n------\n第一行\n第二行", "A", "B", []string{"p: 第一行第二行"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := Parse([]byte(tc.in), ".md")
+			a, err := Parse([]byte(tc.in), SyntaxAuto)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,7 +304,7 @@ func TestHeader(t *testing.T) {
 }
 
 func TestHTML(t *testing.T) {
-	runCases(t, ".html", []parseCase{
+	runCases(t, SyntaxHTML, []parseCase{
 		{"paragraphs and headings", "<h1>标题</h1><p>一</p><h3>小节</h3><p>二</p>", []string{"h1: 标题", "p: 一", "h3: 小节", "p: 二"}},
 		{"inline markup", "<p><strong>粗</strong>和<em>斜</em>，<b>b</b> <i>i</i> <code>x*y</code></p>", []string{"p: **粗**和*斜*，**b** *i* `x*y`"}},
 		{"bold whitespace moves out", "<p>a<strong> b </strong>c</p>", []string{"p: a **b** c"}},
@@ -367,7 +368,7 @@ func TestHTML(t *testing.T) {
 
 func TestHTMLDocumentTitle(t *testing.T) {
 	a, err := Parse([]byte(`<html><head><title> 页面
-标题 </title></head><body><p>x</p></body></html>`), ".htm")
+标题 </title></head><body><p>x</p></body></html>`), SyntaxAuto)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +378,7 @@ func TestHTMLDocumentTitle(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	runCases(t, ".md", []parseCase{
+	runCases(t, SyntaxMarkdown, []parseCase{
 		{"paragraphs", "一段\n文字\n\nsecond\nline", []string{"p: 一段文字", "p: second line"}},
 		{"headings and emphasis", "## 标题\n\n**粗** and *em* `code`", []string{"h2: 标题", "p: **粗** and *em* `code`"}},
 		{"fenced code", "```python\nprint(1)\n\nx = 2\n```", []string{"code(python): print(1)\n\nx = 2"}},
@@ -393,20 +394,20 @@ func TestMarkdown(t *testing.T) {
 }
 
 func TestPlain(t *testing.T) {
-	runCases(t, ".txt", []parseCase{
+	runCases(t, SyntaxText, []parseCase{
 		{"blank line paragraphs", "第一段\n续行\n\n  第二段  \n\n\n# 3 *x*\n", []string{"p: 第一段续行", "p: 第二段", "p: \\# 3 \\*x\\*"}},
 		{"single newlines", "一\n二\nthree\n", []string{"p: 一", "p: 二", "p: three"}},
 		{"whitespace-only lines are blank", "a\n   \nb", []string{"p: a", "p: b"}},
 		{"markup is text", "<p>x</p>", []string{"p: \\<p>x\\</p>"}},
 	})
-	a, err := Parse([]byte("Title\n\nbody"), ".txt")
+	a, err := Parse([]byte("Title\n\nbody"), SyntaxText)
 	if err != nil || a.Title != "" {
 		t.Errorf("plain text title = %q, err %v; want none", a.Title, err)
 	}
 }
 
 func TestSniff(t *testing.T) {
-	runCases(t, "", []parseCase{
+	runCases(t, SyntaxAuto, []parseCase{
 		{"front matter", "---\ntitle: x\n---\n<p>a</p>", []string{"p: a"}},
 		{"archive header", "T by S\n------\n<p>a</p>", []string{"p: a"}},
 		{"doctype", "<!doctype html><title>t</title><p>a</p>", []string{"p: a"}},
@@ -421,25 +422,25 @@ func TestSniff(t *testing.T) {
 // TestGB18030MatchesUTF8 checks that the GB18030 copy of the seed text
 // parses into exactly the blocks of the UTF-8 original.
 func TestGB18030MatchesUTF8(t *testing.T) {
-	parse := func(name, ext string) *Article {
+	parse := func(name string, syn Syntax) *Article {
 		data, err := os.ReadFile(filepath.Join("testdata/corpus", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := Parse(data, ext)
+		a, err := Parse(data, syn)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		return a
 	}
-	for _, ext := range []string{".txt", ""} {
-		utf := parse("plain-seed-cnbeta.txt", ext)
-		gb := parse("plain-gb18030-seed-cnbeta.txt", ext)
+	for _, syn := range []Syntax{SyntaxText, SyntaxAuto} {
+		utf := parse("plain-seed-cnbeta.txt", syn)
+		gb := parse("plain-gb18030-seed-cnbeta.txt", syn)
 		if len(utf.Blocks) != 25 {
-			t.Errorf("ext %q: %d blocks, want 25", ext, len(utf.Blocks))
+			t.Errorf("%v: %d blocks, want 25", syn, len(utf.Blocks))
 		}
 		if !reflect.DeepEqual(utf, gb) {
-			t.Errorf("ext %q: GB18030 parse differs from UTF-8 parse", ext)
+			t.Errorf("%v: GB18030 parse differs from UTF-8 parse", syn)
 		}
 	}
 }
@@ -448,8 +449,8 @@ func TestGB18030MatchesUTF8(t *testing.T) {
 func TestCRLF(t *testing.T) {
 	lf := archiveFM + "标题 by x\n------\n<p>a</p>\n<p>b</p>\n"
 	crlf := strings.ReplaceAll(lf, "\n", "\r\n")
-	a1, err1 := Parse([]byte(lf), ".md")
-	a2, err2 := Parse([]byte(crlf), ".md")
+	a1, err1 := Parse([]byte(lf), SyntaxAuto)
+	a2, err2 := Parse([]byte(crlf), SyntaxAuto)
 	if err1 != nil || err2 != nil {
 		t.Fatal(err1, err2)
 	}
@@ -482,7 +483,7 @@ func TestAllCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := Parse(data, ext)
+			a, err := Parse(data, SyntaxAuto)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -545,12 +546,12 @@ func FuzzParse(f *testing.F) {
 		"\xd6\xd0\xce\xc4", "<ul><li><p>a</p><ul><li>b</li></ul>c</li></ul>",
 	}
 	for _, s := range seeds {
-		for _, ext := range []string{"", ".md", ".txt", ".html"} {
-			f.Add([]byte(s), ext)
+		for syn := range len(syntaxNames) {
+			f.Add([]byte(s), syn)
 		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte, ext string) {
-		a, err := Parse(data, ext)
+	f.Fuzz(func(t *testing.T, data []byte, syn int) {
+		a, err := Parse(data, Syntax(syn%len(syntaxNames)))
 		if err != nil {
 			if a != nil {
 				t.Errorf("article and error both returned")
@@ -566,4 +567,88 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJSONFrontMatterForms: every form of JSON front matter that Hugo
+// reads is front matter here too; a brace that opens no JSON object is
+// text.
+func TestJSONFrontMatterForms(t *testing.T) {
+	cases := []struct {
+		name, in, title string
+		blocks          []string
+	}{
+		{"lines, blank after", "{\n  \"title\": \"标题\"\n}\n\n正文", "标题", []string{"p: 正文"}},
+		{"lines, no blank after", "{\n  \"title\": \"标题\"\n}\n正文", "标题", []string{"p: 正文"}},
+		{"one line", `{"title": "标题", "date": "2024-01-02"}` + "\n正文", "标题", []string{"p: 正文"}},
+		{"one line, html body", `{"title": "标题"}` + "\n<p>正文</p>", "标题", []string{"p: 正文"}},
+		{"braces in strings", `{"title": "a } b { c", "x": {"y": "}"}}` + "\n正文", "a } b { c", []string{"p: 正文"}},
+		{"escaped quote", `{"title": "say \"}\""}` + "\n正文", `say "}"`, []string{"p: 正文"}},
+		{"empty object", "{}\n正文", "", []string{"p: 正文"}},
+		{"text in braces", "{注意}这是正文", "", []string{"p: {注意}这是正文"}},
+		{"no matching brace", "{\"title\": \"x\"\n正文", "", []string{"p: {\"title\": \"x\"", "p: 正文"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Parse([]byte(tc.in), SyntaxAuto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Title != tc.title {
+				t.Errorf("title %q, want %q", a.Title, tc.title)
+			}
+			if tc.title != "" && a.Meta.Format != JSON {
+				t.Errorf("front matter format %v, want json", a.Meta.Format)
+			}
+			if got := briefs(a); !reflect.DeepEqual(got, tc.blocks) {
+				t.Errorf("blocks = %q, want %q", got, tc.blocks)
+			}
+		})
+	}
+	_, err := Parse([]byte("{\n  \"title\": \"x\",\n  \"date\": 2024-01-02\n}\n正文"), SyntaxAuto)
+	if !errors.Is(err, ErrFrontMatter) || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("bad JSON front matter: err %v, want a front matter error on line 3", err)
+	}
+}
+
+// TestSyntaxByContent: the body's syntax comes from its content, and an
+// explicit syntax overrides that; front matter is found either way.
+func TestSyntaxByContent(t *testing.T) {
+	const fm = "---\ntitle: 标题\n---\n"
+	cases := []struct {
+		name string
+		syn  Syntax
+		in   string
+		want []string
+	}{
+		{"front matter over html", SyntaxAuto, fm + "<div><p>一</p><p>二</p></div>", []string{"p: 一", "p: 二"}},
+		{"front matter over markdown", SyntaxAuto, fm + "## 小标题\n\n正文", []string{"h2: 小标题", "p: 正文"}},
+		{"plain text stays plain", SyntaxAuto, "第一行 *不是强调*\n第二行", []string{"p: 第一行 \\*不是强调\\*", "p: 第二行"}},
+		{"plain with blank lines", SyntaxAuto, "一\n二\n\n三", []string{"p: 一二", "p: 三"}},
+		{"markdown by emphasis", SyntaxAuto, "这是**重点**\n续行", []string{"p: 这是**重点**续行"}},
+		{"text forced", SyntaxText, fm + "<p>一</p>", []string{"p: \\<p>一\\</p>"}},
+		{"html forced", SyntaxHTML, "一<b>二</b>", []string{"p: 一**二**"}},
+		{"markdown forced", SyntaxMarkdown, "一\n二", []string{"p: 一二"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := Parse([]byte(tc.in), tc.syn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := briefs(a); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("blocks = %q, want %q", got, tc.want)
+			}
+			if strings.HasPrefix(tc.in, "---") && a.Title != "标题" {
+				t.Errorf("title %q, want the front matter's", a.Title)
+			}
+		})
+	}
+	for _, name := range []string{"", "auto", "HTML", " markdown ", "text"} {
+		if _, err := ParseSyntax(name); err != nil {
+			t.Errorf("ParseSyntax(%q): %v", name, err)
+		}
+	}
+	if _, err := ParseSyntax("md"); err == nil {
+		t.Errorf("ParseSyntax(md) accepted")
+	}
 }

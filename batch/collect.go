@@ -194,7 +194,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 
 	jobs := make([]pipeline.Job, len(job.Files))
 	for i, f := range job.Files {
-		jobs[i] = pipeline.Job{In: f.In, Out: filepath.Join(opts.Output, f.Out), Ext: f.Ext}
+		jobs[i] = pipeline.Job{In: f.In, Out: filepath.Join(opts.Output, f.Out)}
 	}
 	run := p.Run(ctx, jobs, pipeline.RunOptions{Files: opts.Files, Failed: func(err error) {
 		var need *NeedsRequest
@@ -423,7 +423,7 @@ func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectRepo
 					errorf("%s: changed since prepare: its summary is asked again in the next round", f.In)
 					continue
 				}
-				_ = p.AcceptSummary(data, f.Ext, v.Brief) // without it, the next round asks again
+				_ = p.AcceptSummary(data, v.Brief) // without it, the next round asks again
 			}
 		}
 	case e.Summary != nil && p.Summarizer != nil:

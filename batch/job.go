@@ -43,6 +43,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/pipeline"
 	"github.com/xlate/xlate/render"
@@ -75,13 +76,14 @@ type Settings struct {
 	Budget   int               `json:"budget,omitempty"`
 	Glossary glossary.Glossary `json:"glossary,omitempty"`
 	Suffix   string            `json:"suffix,omitempty"`
+	Format   string            `json:"format,omitempty"` // body syntax (article.ParseSyntax); "" is auto
 }
 
 // SettingsOf is the job's form of the pipeline's settings and the output
 // names' suffix; Pipeline undoes it.
 func SettingsOf(s pipeline.Settings, suffix string) Settings {
 	return Settings{Model: s.Model, Lang: s.Lang, Layout: s.Layout.String(), Summary: s.Summary,
-		Budget: s.Budget, Glossary: s.Glossary, Suffix: suffix}
+		Budget: s.Budget, Glossary: s.Glossary, Suffix: suffix, Format: syntaxName(s.Syntax)}
 }
 
 // Pipeline returns the settings as the pipeline's.
@@ -90,14 +92,26 @@ func (s Settings) Pipeline() (pipeline.Settings, error) {
 	if err != nil {
 		return pipeline.Settings{}, err
 	}
-	return pipeline.Settings{Model: s.Model, Lang: s.Lang, Layout: layout, Summary: s.Summary, Budget: s.Budget, Glossary: s.Glossary}, nil
+	syntax, err := article.ParseSyntax(s.Format)
+	if err != nil {
+		return pipeline.Settings{}, err
+	}
+	return pipeline.Settings{Model: s.Model, Lang: s.Lang, Layout: layout, Summary: s.Summary, Budget: s.Budget, Glossary: s.Glossary, Syntax: syntax}, nil
+}
+
+// syntaxName is the job's form of a body syntax: "" for auto, so that job
+// files from before the setting existed read the same.
+func syntaxName(s article.Syntax) string {
+	if s == article.SyntaxAuto {
+		return ""
+	}
+	return s.String()
 }
 
 // File is one input of the job.
 type File struct {
 	In  string `json:"in"`            // absolute path
 	Out string `json:"out"`           // output path, relative to the output directory
-	Ext string `json:"ext,omitempty"` // parser selection, as pipeline.Job.Ext
 	Sum string `json:"sum,omitempty"` // its content when prepared (contentSum)
 }
 

@@ -221,7 +221,7 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 			continue
 		}
 		idx := len(job.Files)
-		job.Files = append(job.Files, File{In: j.In, Out: rel, Ext: j.Ext, Sum: pa.sum})
+		job.Files = append(job.Files, File{In: j.In, Out: rel, Sum: pa.sum})
 		switch {
 		case pend.Done:
 			rep.Ready++
@@ -396,7 +396,7 @@ func parseAhead(ctx context.Context, p *pipeline.Pipeline, jobs []pipeline.Job) 
 					slot <- parsedFile{err: err}
 					return
 				}
-				pa, err := p.Parse(data, j.Ext)
+				pa, err := p.Parse(data)
 				slot <- parsedFile{parsed: pa, sum: contentSum(data), err: err}
 			}()
 		}

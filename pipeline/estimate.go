@@ -45,8 +45,8 @@ const (
 
 // Estimate works out what Article would request for an input, consulting
 // the cache, without sending anything.
-func (p *Pipeline) Estimate(data []byte, ext string) (Estimate, error) {
-	a, texts, err := load(data, ext)
+func (p *Pipeline) Estimate(data []byte) (Estimate, error) {
+	a, texts, err := p.load(data)
 	if err != nil {
 		return Estimate{}, err
 	}

@@ -36,13 +36,13 @@ type Parsed struct {
 }
 
 // Parse parses an input for Next. It is safe for concurrent use.
-func (p *Pipeline) Parse(data []byte, ext string) (*Parsed, error) {
+func (p *Pipeline) Parse(data []byte) (*Parsed, error) {
 	if p.Outputs != nil {
-		if _, ok := p.cachedOutput(p.outputKey(data, ext)); ok {
+		if _, ok := p.cachedOutput(p.outputKey(data)); ok {
 			return &Parsed{done: true}, nil
 		}
 	}
-	a, texts, err := load(data, ext)
+	a, texts, err := p.load(data)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +94,11 @@ func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summa
 // AcceptSummary takes brief, the summary that the one translation request
 // of an article carried (translate.Verdict.Brief of a "summary" request),
 // as that article's summary, as Article takes it from such an answer.
-func (p *Pipeline) AcceptSummary(data []byte, ext, brief string) error {
+func (p *Pipeline) AcceptSummary(data []byte, brief string) error {
 	if p.Summarizer == nil {
 		return nil
 	}
-	a, texts, err := load(data, ext)
+	a, texts, err := p.load(data)
 	if err != nil {
 		return err
 	}

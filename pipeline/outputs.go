@@ -12,7 +12,7 @@ import (
 // outputFormat versions the records Pipeline.Outputs holds. Bump it when
 // parsing or rendering changes what an unchanged input turns into; the
 // build stamp in the key (see build) covers released versions on its own.
-const outputFormat = "o1"
+const outputFormat = "o2"
 
 // build identifies the running binary: its module version and VCS
 // revision, when the toolchain stamped them. Output records carry it in
@@ -35,13 +35,13 @@ var build = sync.OnceValue(func() string {
 
 // outputKey is the key of the output record for an input: its bytes and
 // every setting that shapes the output.
-func (p *Pipeline) outputKey(data []byte, ext string) string {
+func (p *Pipeline) outputKey(data []byte) string {
 	sum := "none"
 	if p.Summarizer != nil {
 		sum = p.Summarizer.Fingerprint()
 	}
 	return cache.Key("output", outputFormat, build(), p.Translator.Fingerprint(), sum,
-		p.Layout.String(), p.Model, ext, string(data))
+		p.Layout.String(), p.Model, p.Syntax.String(), string(data))
 }
 
 // cachedOutput returns the output recorded for key, if any. A record is

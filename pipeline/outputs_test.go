@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"github.com/xlate/xlate/article"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -42,12 +43,13 @@ type settings struct {
 	model   string
 	lang    string
 	layout  render.Layout
+	syntax  article.Syntax
 	gloss   glossary.Glossary
 	summary bool
 }
 
 func (c settings) pipeline(m llm.Client, store cache.Store) *Pipeline {
-	return New(m, store, Settings{Model: c.model, Lang: c.lang, Layout: c.layout, Summary: c.summary, Glossary: c.gloss})
+	return New(m, store, Settings{Model: c.model, Lang: c.lang, Layout: c.layout, Summary: c.summary, Glossary: c.gloss, Syntax: c.syntax})
 }
 
 // TestOutputRecords checks that an unchanged input with unchanged settings
@@ -70,7 +72,7 @@ func TestOutputRecords(t *testing.T) {
 	// fresh renders the article with c and no cache at all: the output an
 	// output record must reproduce.
 	fresh := func(c settings) []byte {
-		res, err := c.pipeline(&fakeModel{}, cache.Nop{}).Article(ctx, data, ".md")
+		res, err := c.pipeline(&fakeModel{}, cache.Nop{}).Article(ctx, data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +80,7 @@ func TestOutputRecords(t *testing.T) {
 	}
 
 	m := &fakeModel{}
-	first, err := base.pipeline(m, store).Article(ctx, data, ".md")
+	first, err := base.pipeline(m, store).Article(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func TestOutputRecords(t *testing.T) {
 
 	store.gets.Store(0)
 	m = &fakeModel{}
-	again, err := base.pipeline(m, store).Article(ctx, data, ".md")
+	again, err := base.pipeline(m, store).Article(ctx, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,33 +110,34 @@ func TestOutputRecords(t *testing.T) {
 	french.lang = "French"
 	model := base
 	model.model = "m2"
+	plain := base
+	plain.syntax = article.SyntaxText
 	gloss := base
 	gloss.gloss = glossary.Glossary{{Source: "镜像", Target: "mirror"}}
 	tests := []struct {
 		name  string
 		c     settings
-		ext   string
 		input []byte
 	}{
-		{"layout", english, ".md", data},
-		{"no summary", noSummary, ".md", data},
-		{"language", french, ".md", data},
-		{"model", model, ".md", data},
-		{"glossary", gloss, ".md", data},
-		{"input edited", base, ".md", bytes.Replace(data, []byte("镜像"), []byte("镜象"), 1)},
-		{"parser", base, ".txt", data},
+		{"layout", english, data},
+		{"no summary", noSummary, data},
+		{"language", french, data},
+		{"model", model, data},
+		{"glossary", gloss, data},
+		{"input edited", base, bytes.Replace(data, []byte("镜像"), []byte("镜象"), 1)},
+		{"parser", plain, data},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			store.gets.Store(0)
-			res, err := tc.c.pipeline(&fakeModel{}, store).Article(ctx, tc.input, tc.ext)
+			res, err := tc.c.pipeline(&fakeModel{}, store).Article(ctx, tc.input)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if store.gets.Load() == 1 {
 				t.Errorf("served from a record made with other settings")
 			}
-			if tc.ext == ".md" && bytes.Equal(tc.input, data) {
+			if bytes.Equal(tc.input, data) {
 				if want := fresh(tc.c); !bytes.Equal(res.Markdown, want) {
 					t.Errorf("output differs from a cacheless run with the same settings")
 				}
@@ -153,15 +156,15 @@ func TestOutputRecordDamaged(t *testing.T) {
 	}
 	c := settings{model: "m1", lang: "English", layout: render.Bilingual, summary: true}
 	p := c.pipeline(&fakeModel{}, dir)
-	want, err := p.Article(context.Background(), data, ".md")
+	want, err := p.Article(context.Background(), data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", "no newline", "-5\nx", "abc\nx"} {
-		if err := dir.Put(p.outputKey(data, ".md"), []byte(bad)); err != nil {
+		if err := dir.Put(p.outputKey(data), []byte(bad)); err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.pipeline(&fakeModel{}, dir).Article(context.Background(), data, ".md")
+		got, err := c.pipeline(&fakeModel{}, dir).Article(context.Background(), data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,6 +27,9 @@ type Pipeline struct {
 	Summarizer *summarize.Summarizer // nil: no summaries
 	Layout     render.Layout
 	Model      string
+	// Syntax is the syntax of the inputs' bodies (article.SyntaxAuto finds
+	// it from each one's content).
+	Syntax article.Syntax
 	// Outputs, when set, keeps each finished output under a key made of the
 	// input's bytes and every setting that shapes it, so that an unchanged
 	// input costs one cache read on a re-run: no parsing and no lookup per
@@ -48,17 +51,16 @@ type Result struct {
 	Plan Estimate
 }
 
-// Article processes one input; ext selects the parser ("" sniffs the
-// content).
-func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result, error) {
+// Article processes one input.
+func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 	var key string
 	if p.Outputs != nil {
-		key = p.outputKey(data, ext)
+		key = p.outputKey(data)
 		if res, ok := p.cachedOutput(key); ok {
 			return res, nil
 		}
 	}
-	a, texts, err := load(data, ext)
+	a, texts, err := p.load(data)
 	if err != nil {
 		return Result{}, err
 	}
@@ -115,8 +117,8 @@ func (p *Pipeline) Article(ctx context.Context, data []byte, ext string) (Result
 
 // load parses an input and lists its segments' texts; an untitled article
 // gets a title where one can be derived.
-func load(data []byte, ext string) (*article.Article, []string, error) {
-	a, err := article.Parse(data, ext)
+func (p *Pipeline) load(data []byte) (*article.Article, []string, error) {
+	a, err := article.Parse(data, p.Syntax)
 	if err != nil {
 		return nil, nil, err
 	}

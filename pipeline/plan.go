@@ -18,7 +18,6 @@ const Stdio = "-"
 type Job struct {
 	In  string // input path, or Stdio
 	Out string // output path, or Stdio
-	Ext string // lowercased extension that selects the parser; "" sniffs
 }
 
 // UsageError is a command line that cannot work, such as a directory input
@@ -77,7 +76,7 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 		if out != Stdio && inputs[0] != Stdio && sameFile(inputs[0], out) {
 			return nil, nil, &UsageError{Msg: fmt.Sprintf("output %s is the input file; choose another -o", out)}
 		}
-		return []Job{{In: inputs[0], Out: out, Ext: ext(inputs[0])}}, nil, nil
+		return []Job{{In: inputs[0], Out: out}}, nil, nil
 	}
 
 	if output == "" || output == Stdio {
@@ -99,7 +98,7 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 			return
 		}
 		seen[out] = in
-		jobs = append(jobs, Job{In: in, Out: out, Ext: ext(in)})
+		jobs = append(jobs, Job{In: in, Out: out})
 	}
 	for _, in := range inputs {
 		if in == Stdio {

@@ -26,11 +26,11 @@ func tree(t *testing.T, files ...string) string {
 }
 
 // jobsString lists jobs (whose paths are relative to the test's working
-// directory) as sorted "in>out(ext)" words.
+// directory) as sorted "in>out" words.
 func jobsString(jobs []Job) string {
 	var s []string
 	for _, j := range jobs {
-		s = append(s, j.In+">"+j.Out+"("+j.Ext+")")
+		s = append(s, j.In+">"+j.Out)
 	}
 	sort.Strings(s)
 	return strings.Join(s, " ")
@@ -46,20 +46,20 @@ func TestPlan(t *testing.T) {
 		usage   string // want a *UsageError containing this
 		skipped int
 	}{
-		{name: "stdin to stdout", want: "->-()"},
-		{name: "stdin dash to file", inputs: []string{"-"}, output: "o.md", want: "->o.md()"},
-		{name: "one file to stdout", inputs: []string{"one.txt"}, want: "one.txt>-(.txt)"},
-		{name: "one file to file", inputs: []string{"one.txt"}, output: "x.md", want: "one.txt>x.md(.txt)"},
-		{name: "one file into existing dir", inputs: []string{"one.txt"}, output: "in", want: "one.txt>in/one.md(.txt)"},
-		{name: "directory mirrored", inputs: []string{"in"}, output: "out", want: "in/a.md>out/a.md(.md) in/sub/b.txt>out/sub/b.md(.txt) in/sub/c.html>out/sub/c.md(.html)"},
-		{name: "several files", inputs: []string{"one.txt", "two.MD"}, output: "out", want: "one.txt>out/one.md(.txt) two.MD>out/two.md(.md)"},
+		{name: "stdin to stdout", want: "->-"},
+		{name: "stdin dash to file", inputs: []string{"-"}, output: "o.md", want: "->o.md"},
+		{name: "one file to stdout", inputs: []string{"one.txt"}, want: "one.txt>-"},
+		{name: "one file to file", inputs: []string{"one.txt"}, output: "x.md", want: "one.txt>x.md"},
+		{name: "one file into existing dir", inputs: []string{"one.txt"}, output: "in", want: "one.txt>in/one.md"},
+		{name: "directory mirrored", inputs: []string{"in"}, output: "out", want: "in/a.md>out/a.md in/sub/b.txt>out/sub/b.md in/sub/c.html>out/sub/c.md"},
+		{name: "several files", inputs: []string{"one.txt", "two.MD"}, output: "out", want: "one.txt>out/one.md two.MD>out/two.md"},
 		{name: "directory needs -o", inputs: []string{"in"}, usage: "add -o DIR"},
 		{name: "several need -o", inputs: []string{"one.txt", "two.MD"}, usage: "add -o DIR"},
 		{name: "-o is a file", inputs: []string{"in"}, output: "one.txt", usage: "is a file"},
 		{name: "stdin mixed", inputs: []string{"-", "one.txt"}, output: "out", usage: "stdin"},
-		{name: "same output twice", inputs: []string{"one.txt", "in/sub/b.txt", "in/sub/b.txt"}, output: "out", want: "in/sub/b.txt>out/b.md(.txt) one.txt>out/one.md(.txt)", skipped: 1},
+		{name: "same output twice", inputs: []string{"one.txt", "in/sub/b.txt", "in/sub/b.txt"}, output: "out", want: "in/sub/b.txt>out/b.md one.txt>out/one.md", skipped: 1},
 		{name: "output onto input", inputs: []string{"two.MD"}, output: "two.MD", usage: "is the input file"},
-		{name: "missing input in batch", inputs: []string{"one.txt", "nope.md"}, output: "out", want: "one.txt>out/one.md(.txt)", skipped: 1},
+		{name: "missing input in batch", inputs: []string{"one.txt", "nope.md"}, output: "out", want: "one.txt>out/one.md", skipped: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +92,7 @@ func TestPlanSkipsOutputInsideInput(t *testing.T) {
 	if err != nil || len(skipped) > 0 {
 		t.Fatal(err, skipped)
 	}
-	if got := jobsString(jobs); got != "a.md>out/a.md(.md)" {
+	if got := jobsString(jobs); got != "a.md>out/a.md" {
 		t.Errorf("jobs = %s: the output directory must not be read back", got)
 	}
 }
@@ -143,7 +143,7 @@ func TestPlanSymlinkProblems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := jobsString(jobs); got != filepath.FromSlash("in/a.md>out/a.md(.md)") {
+	if got := jobsString(jobs); got != filepath.FromSlash("in/a.md>out/a.md") {
 		t.Errorf("jobs = %s", got)
 	}
 	var msgs []string
@@ -175,7 +175,7 @@ func TestPlanSkipsOutputUnderAnotherName(t *testing.T) {
 	if err != nil || len(skipped) > 0 {
 		t.Fatal(err, skipped)
 	}
-	if got := jobsString(jobs); got != filepath.FromSlash("in/a.md>alias/a.md(.md)") {
+	if got := jobsString(jobs); got != filepath.FromSlash("in/a.md>alias/a.md") {
 		t.Errorf("jobs = %s: the output directory must not be read back", got)
 	}
 }
@@ -187,7 +187,7 @@ func TestPlanSuffix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := strings.ReplaceAll("in/a.md>out/a.en.md(.md) in/sub/b.txt>out/sub/b.en.md(.txt)", "/", string(filepath.Separator))
+	want := strings.ReplaceAll("in/a.md>out/a.en.md in/sub/b.txt>out/sub/b.en.md", "/", string(filepath.Separator))
 	if got := jobsString(jobs); got != want {
 		t.Errorf("jobs = %s, want %s", got, want)
 	}

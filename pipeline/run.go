@@ -133,13 +133,13 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 		return Result{}, &FileError{Path: name, Err: err}
 	}
 	if opts.DryRun {
-		e, err := p.Estimate(data, job.Ext)
+		e, err := p.Estimate(data)
 		if err != nil {
 			return Result{}, &FileError{Path: name, Err: err}
 		}
 		return Result{Plan: e, SourceTokens: e.SourceTokens, Cached: e.Requests == 0}, nil
 	}
-	res, err := p.Article(ctx, data, job.Ext)
+	res, err := p.Article(ctx, data)
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
 	}

@@ -120,9 +120,9 @@ func TestRunReportsOneLinePerFailure(t *testing.T) {
 		return p
 	}
 	jobs := []Job{
-		{In: write("empty.md", ""), Out: filepath.Join(dir, "out", "empty.md"), Ext: ".md"},
-		{In: write("dup.md", "---\na: 1\na: 2\nb: 1\nb: 2\n---\n"), Out: filepath.Join(dir, "out", "dup.md"), Ext: ".md"},
-		{In: filepath.Join(dir, "missing.md"), Out: filepath.Join(dir, "out", "missing.md"), Ext: ".md"},
+		{In: write("empty.md", ""), Out: filepath.Join(dir, "out", "empty.md")},
+		{In: write("dup.md", "---\na: 1\na: 2\nb: 1\nb: 2\n---\n"), Out: filepath.Join(dir, "out", "dup.md")},
+		{In: filepath.Join(dir, "missing.md"), Out: filepath.Join(dir, "out", "missing.md")},
 	}
 	var lines []string
 	rep := (&Pipeline{}).Run(t.Context(), jobs, RunOptions{Errorf: func(format string, args ...any) {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
@@ -18,6 +19,7 @@ type Settings struct {
 	Summary  bool
 	Budget   int // chunk budget in tokens (0 = translate.DefaultBudget)
 	Glossary glossary.Glossary
+	Syntax   article.Syntax // the inputs' body syntax (article.SyntaxAuto: by content)
 }
 
 // New returns the Pipeline for s, requesting through client and caching
@@ -28,6 +30,7 @@ func New(client llm.Client, store cache.Store, s Settings) *Pipeline {
 		Translator: translate.New(client, store, counter, translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary}),
 		Layout:     s.Layout,
 		Model:      s.Model,
+		Syntax:     s.Syntax,
 		Outputs:    store,
 	}
 	if s.Summary {

@@ -37,7 +37,7 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := article.Parse(data, filepath.Ext(name))
+			a, err := article.Parse(data, article.SyntaxAuto)
 			if err != nil {
 				t.Fatalf("article.Parse: %v", err)
 			}

@@ -50,9 +50,9 @@ type parsed struct {
 	segs  []string
 }
 
-func parseText(t *testing.T, data []byte, ext string) parsed {
+func parseText(t *testing.T, data []byte) parsed {
 	t.Helper()
-	a, err := article.Parse(data, ext)
+	a, err := article.Parse(data, article.SyntaxAuto)
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
@@ -73,11 +73,10 @@ func TestReplicaCorpus(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(f.Name, func(t *testing.T) {
-			ext := filepath.Ext(f.Name)
-			orig := parseText(t, f.Raw, ext)
+			orig := parseText(t, f.Raw)
 			seen := map[string]int{}
 			for _, k := range []int{1, 7} {
-				rep := parseText(t, []byte(replica(f.Text, k)), ext)
+				rep := parseText(t, []byte(replica(f.Text, k)))
 				if strings.Join(kindNames(rep.kinds), " ") != strings.Join(kindNames(orig.kinds), " ") {
 					t.Fatalf("replica %d blocks %v, original %v", k, rep.kinds, orig.kinds)
 				}
@@ -180,12 +179,11 @@ func TestEditParagraph(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(f.Name, func(t *testing.T) {
-			ext := filepath.Ext(f.Name)
-			edited, ok := editParagraph(f.Text, ext)
+			edited, ok := editParagraph(f.Text)
 			if !ok {
 				t.Fatal("no paragraph edited")
 			}
-			before, after := parseText(t, []byte(f.Text), ext), parseText(t, []byte(edited), ext)
+			before, after := parseText(t, []byte(f.Text)), parseText(t, []byte(edited))
 			if before.title != after.title {
 				t.Errorf("title changed: %q -> %q", before.title, after.title)
 			}
@@ -204,7 +202,7 @@ func TestEditParagraph(t *testing.T) {
 		})
 	}
 	for _, text := range []string{"短\n没有", "标题\n\n重复的一段很长的文字啊。\n\n重复的一段很长的文字啊。\n"} {
-		if got, ok := editParagraph(text, ".txt"); ok {
+		if got, ok := editParagraph(text); ok {
 			t.Errorf("editParagraph(%q) = %q, want no edit (no unique run of 8 Han characters)", text, got)
 		}
 	}

@@ -399,7 +399,7 @@ func (b *bench) sourceTokens() (tokens, articles int, err error) {
 		if err != nil {
 			return 0, 0, fmt.Errorf("source tokens: %w", err)
 		}
-		a, err := article.Parse(data, filepath.Ext(p))
+		a, err := article.Parse(data, article.SyntaxAuto)
 		if err != nil {
 			continue // xlate reports it as a failed file
 		}

@@ -192,13 +192,13 @@ func writeTree(dir string, corpus []corpusFile, n int) ([]treeFile, error) {
 	return layout, nil
 }
 
-// editParagraph changes one paragraph of text, a file with extension ext:
+// editParagraph changes one paragraph of text:
 // it inserts "（已修订）" after a run of at least 8 Han characters that
 // occurs once in text, outside tags, trying the longest runs first, and
 // keeps the first edit after which article.Parse finds the same title and
 // exactly one segment changed. It reports false when no run qualifies.
-func editParagraph(text, ext string) (string, bool) {
-	before, err := article.Parse([]byte(text), ext)
+func editParagraph(text string) (string, bool) {
+	before, err := article.Parse([]byte(text), article.SyntaxAuto)
 	if err != nil {
 		return text, false
 	}
@@ -216,7 +216,7 @@ func editParagraph(text, ext string) (string, bool) {
 	sort.SliceStable(cand, func(i, j int) bool { return len(cand[i].text) > len(cand[j].text) })
 	for _, r := range cand {
 		edited := text[:r.end] + "（已修订）" + text[r.end:]
-		after, err := article.Parse([]byte(edited), ext)
+		after, err := article.Parse([]byte(edited), article.SyntaxAuto)
 		if err == nil && after.Title == before.Title && oneSegmentChanged(before.Segments(), after.Segments()) {
 			return edited, true
 		}

@@ -443,7 +443,7 @@ func (b *bench) editRun(ctx context.Context) error {
 		if files[i].K == 0 {
 			text = b.textOf(files[i].Source)
 		}
-		next, ok := editParagraph(text, filepath.Ext(files[i].Rel))
+		next, ok := editParagraph(text)
 		if !ok {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xlate/xlate/article"
 	"io"
 	"strings"
 	"time"
@@ -195,6 +196,7 @@ type options struct {
 	noCache     bool
 	noSummary   bool
 	layout      render.Layout
+	syntax      article.Syntax
 	chunkTokens int
 	concurrency int
 	stream      bool
@@ -260,6 +262,9 @@ func resolveOptions(c *cli.Context, st *settings, keyNeeded bool) (options, erro
 	var err error
 	if o.layout, err = render.ParseLayout(c.String("layout")); err != nil {
 		return o, usageError{fmt.Errorf("--layout: %w", err)}
+	}
+	if o.syntax, err = article.ParseSyntax(c.String("format")); err != nil {
+		return o, usageError{fmt.Errorf("--format: %w", err)}
 	}
 	needKey := p.keyEnv != "" && (p.azure || !llm.IsLocal(o.baseURL)) && keyNeeded
 	switch {

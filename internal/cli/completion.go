@@ -19,6 +19,7 @@ const completeFlag = "--generate-bash-completion"
 var flagValues = map[string][]string{
 	"provider": providerOrder,
 	"layout":   {"bilingual", "english"},
+	"format":   {"auto", "html", "markdown", "text"},
 }
 
 // shells are the arguments of "xlate completion".

@@ -67,6 +67,7 @@ func flags() []cli.Flag {
 		// Input and output.
 		&cli.StringFlag{Category: catOutput, Name: "output", Aliases: []string{"o"}, Usage: "output `FILE` for one input, or output DIR for a directory or several inputs (default: stdout)"},
 		&cli.StringFlag{Category: catOutput, Name: "suffix", Usage: "`SUFFIX` of output names in a directory: .en names them article.en.md (Hugo's multilingual naming)"},
+		&cli.StringFlag{Category: catOutput, Name: "format", Value: "auto", Usage: "`SYNTAX` of the inputs' bodies: auto (from the content: HTML markup means HTML, else markdown or plain text), html, markdown or text; front matter is found by content either way"},
 		&cli.StringFlag{Category: catTranslation, Name: "layout", Value: "bilingual", Usage: "`bilingual` (original, then translation) or english (translation only)"},
 		&cli.BoolFlag{Category: catTranslation, Name: "no-summary", Usage: "skip the summary"},
 		&cli.StringFlag{Category: catOutput, Name: "cache-dir", Usage: "translation cache `DIR` (default: the user cache dir + /xlate) (env XLATE_CACHE_DIR)"},
