@@ -7,6 +7,11 @@
 // nothing of LLMs, caches, flags or the filesystem: it reads what it is given.
 package article
 
+import (
+	"strings"
+	"unicode"
+)
+
 // Kind says what a Block is.
 type Kind int
 
@@ -94,17 +99,33 @@ type Article struct {
 
 // Segment is one piece of translatable text and where it sits.
 type Segment struct {
-	Block int // index into Article.Blocks
+	Block int // index into Article.Blocks, or -1 for a front matter field
 	Row   int // table row, or -1
 	Col   int // table column, or -1
-	Text  string
+	// Attr is "" for a block's text or a table cell, AttrAlt or AttrTitle
+	// for an image's text, AttrDescription for the front matter's
+	// description.
+	Attr string
+	Text string
 }
 
-// Segments lists the article's translatable text in document order: one
-// segment per paragraph, heading, list item and quote, and one per non-empty
-// table cell. The title is not included.
-func (a *Article) Segments() []Segment {
+// The attributes a Segment can stand for besides block text.
+const (
+	AttrAlt         = "alt"
+	AttrTitle       = "title"
+	AttrDescription = "description"
+)
+
+// Segments lists the article's translatable text in document order: the
+// front matter's description (a string), then one segment per paragraph,
+// heading, list item and quote, and one per non-empty table cell. With
+// images, the alt and title texts of images that hold Chinese are listed
+// too, where the image stands. The title is not included.
+func (a *Article) Segments(images bool) []Segment {
 	var segs []Segment
+	if d, ok := a.Meta.Fields[AttrDescription].(string); ok && strings.TrimSpace(d) != "" {
+		segs = append(segs, Segment{Block: -1, Row: -1, Col: -1, Attr: AttrDescription, Text: strings.TrimSpace(d)})
+	}
 	for i, b := range a.Blocks {
 		switch {
 		case b.Kind == Table:
@@ -115,9 +136,19 @@ func (a *Article) Segments() []Segment {
 					}
 				}
 			}
+		case b.Kind == Image && images:
+			for _, at := range []struct{ attr, text string }{{AttrAlt, b.Alt}, {AttrTitle, b.Title}} {
+				if t := strings.TrimSpace(at.text); hasHan(t) {
+					segs = append(segs, Segment{Block: i, Row: -1, Col: -1, Attr: at.attr, Text: t})
+				}
+			}
 		case b.Translatable() && b.Text != "":
 			segs = append(segs, Segment{Block: i, Row: -1, Col: -1, Text: b.Text})
 		}
 	}
 	return segs
+}
+
+func hasHan(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
 }

@@ -43,7 +43,7 @@ func TestCorpus(t *testing.T) {
 			}
 			d := Document{
 				Article:  a,
-				Segments: fake(a),
+				Segments: fake(a, Bilingual),
 				TLDR:     "A one-sentence summary.",
 				Points:   []string{"First point.", "Second point.", "Third point."},
 				Model:    "fake-model",
@@ -52,6 +52,7 @@ func TestCorpus(t *testing.T) {
 				d.Title = "EN(" + a.Title + ")"
 			}
 			golden(t, filepath.Join("corpus", name+".golden.md"), render(t, d, Bilingual))
+			d.Segments = fake(a, English)
 			outline(render(t, d, English)) // must parse
 		})
 	}

@@ -177,3 +177,77 @@ var linkTextReplacer = strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`, "\n"
 
 // linkTitle escapes text for a "..." link title.
 var linkTitleReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ", "\r", "")
+
+// inert makes model text data: inline markdown in which no raw HTML and no
+// Hugo shortcode can start, anywhere in a line. A "<" that would open a
+// tag, a comment, a declaration or a processing instruction gets a
+// backslash (`\<` renders as "<"), and so does the "<" or "%" of a "{{<" or
+// "{{%" shortcode opener. Code spans are left as they are: markdown shows
+// their content literally. The markdown the prompt asks the model to keep
+// (emphasis, links, code) is untouched.
+func inert(s string) string {
+	if !strings.ContainsAny(s, "<%") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	bs := 0 // backslashes right before i
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '`' && bs%2 == 0:
+			// A code span: from a run of n backticks to the next run of
+			// exactly n, written as is; an unclosed run is literal text.
+			n := 1
+			for i+n < len(s) && s[i+n] == '`' {
+				n++
+			}
+			if end := closingRun(s[i+n:], n); end >= 0 {
+				b.WriteString(s[i : i+n+end+n])
+				i += n + end + n - 1
+			} else {
+				b.WriteString(s[i : i+n])
+				i += n - 1
+			}
+			bs = 0
+			continue
+		case c == '<' && bs%2 == 0 && i+1 < len(s) && opensHTML(s[i+1]):
+			b.WriteByte('\\')
+		case (c == '<' || c == '%') && bs%2 == 0 && strings.HasSuffix(s[:i], "{{"):
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+		if c == '\\' {
+			bs++
+		} else {
+			bs = 0
+		}
+	}
+	return b.String()
+}
+
+// opensHTML reports whether c after a "<" makes raw inline HTML (a tag,
+// closing tag, comment, declaration or processing instruction).
+func opensHTML(c byte) bool {
+	return c == '/' || c == '!' || c == '?' || (c|0x20 >= 'a' && c|0x20 <= 'z')
+}
+
+// closingRun returns the index in s of the first run of exactly n
+// backticks, or -1.
+func closingRun(s string, n int) int {
+	for i := 0; i < len(s); {
+		if s[i] != '`' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] == '`' {
+			j++
+		}
+		if j-i == n {
+			return i
+		}
+		i = j
+	}
+	return -1
+}

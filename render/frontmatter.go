@@ -15,14 +15,54 @@ import (
 
 // Front matter keys written by the renderer.
 const (
-	keyTitle            = "title"
-	keyOriginalTitle    = "original_title"
-	keySummary          = "summary"
-	keyTranslationModel = "translation_model"
+	keyTitle               = "title"
+	keyOriginalTitle       = "original_title"
+	keySummary             = "summary"
+	keyOriginalSummary     = "original_summary"
+	keyDescription         = "description"
+	keyOriginalDescription = "original_description"
+	keyURL                 = "url"
+	keyAliases             = "aliases"
+	keyTranslationModel    = "translation_model"
 )
 
-// field is one key the renderer sets in the front matter.
-type field struct{ key, value string }
+// MarkerKey is the front matter key that xlate writes into every output
+// that has a translation and that no original carries: an input holding
+// it is one of xlate's own outputs.
+const MarkerKey = keyTranslationModel
+
+// field is one key the renderer sets in the front matter: a string, or
+// with list set a list of strings.
+type field struct {
+	key, value string
+	list       []string
+}
+
+// encode writes the field's value with quote for each string: a list is a
+// flow sequence ["a", "b"], which YAML, TOML and JSON all read.
+func (f field) encode(quote func(string) string) string {
+	if f.list == nil {
+		return quote(f.value)
+	}
+	q := make([]string, len(f.list))
+	for i, s := range f.list {
+		q[i] = quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// after names the key a missing field is inserted after, when present.
+func (f field) after() string {
+	switch f.key {
+	case keyOriginalTitle:
+		return keyTitle
+	case keyOriginalSummary:
+		return keySummary
+	case keyOriginalDescription:
+		return keyDescription
+	}
+	return ""
+}
 
 // fmFields lists the keys to set, in the order they are added to a front
 // matter that lacks them.
@@ -30,26 +70,70 @@ type field struct{ key, value string }
 // title is set only when there is an English title; original_title only then
 // too (otherwise title still holds the original and a copy would be noise).
 // A new front matter (the article had none) falls back to the original title
-// for title so that the page still has one.
-func fmFields(d Document, fresh bool) []field {
+// for title so that the page still has one. The summary replaces an
+// original summary only after keeping it as original_summary, and so does
+// the translated description. In a multilingual site (d.Lang set) url and
+// aliases get the language's prefix: Hugo does not add it to either, and two
+// languages would write the same page.
+func fmFields(d Document, fresh bool, desc string) []field {
 	var fs []field
+	meta := d.Article.Meta.Fields
 	orig := clean(d.Article.Title)
 	switch title := clean(d.Title); {
 	case title != "":
-		fs = append(fs, field{keyTitle, title})
-		if orig != "" {
-			fs = append(fs, field{keyOriginalTitle, orig})
+		fs = append(fs, field{key: keyTitle, value: title})
+		if orig != "" && orig != title {
+			fs = append(fs, field{key: keyOriginalTitle, value: orig})
 		}
 	case fresh && orig != "":
-		fs = append(fs, field{keyTitle, orig})
+		fs = append(fs, field{key: keyTitle, value: orig})
+	}
+	keep := func(key, value, origKey string) {
+		if prev, ok := meta[key].(string); ok && clean(prev) != value {
+			if _, taken := meta[origKey]; !taken {
+				fs = append(fs, field{key: origKey, value: prev})
+			}
+		}
+		fs = append(fs, field{key: key, value: value})
 	}
 	if s := clean(d.TLDR); s != "" {
-		fs = append(fs, field{keySummary, s})
+		keep(keySummary, s, keyOriginalSummary)
+	}
+	if s := clean(desc); s != "" {
+		keep(keyDescription, s, keyOriginalDescription)
+	}
+	if d.Lang != "" {
+		prefix := "/" + d.Lang
+		if u, ok := meta[keyURL].(string); ok && strings.HasPrefix(u, "/") && !hasPathPrefix(u, prefix) {
+			fs = append(fs, field{key: keyURL, value: prefix + u})
+		}
+		if list, ok := meta[keyAliases].([]any); ok {
+			var aliases []string
+			for _, a := range list {
+				if s, ok := a.(string); ok {
+					if !strings.HasPrefix(s, "/") {
+						s = "/" + s
+					}
+					if !hasPathPrefix(s, prefix) {
+						s = prefix + s
+					}
+					aliases = append(aliases, s)
+				}
+			}
+			if aliases != nil {
+				fs = append(fs, field{key: keyAliases, list: aliases})
+			}
+		}
 	}
 	if s := clean(d.Model); s != "" {
-		fs = append(fs, field{keyTranslationModel, s})
+		fs = append(fs, field{key: keyTranslationModel, value: s})
 	}
 	return fs
+}
+
+// hasPathPrefix reports whether path p is prefix or lies under it.
+func hasPathPrefix(p, prefix string) bool {
+	return p == prefix || strings.HasPrefix(p, prefix+"/")
 }
 
 // clean makes s valid UTF-8 with LF line ends and no surrounding space.
@@ -68,10 +152,10 @@ func clean(s string) string {
 // translation_model entries are replaced in place, original_title goes right
 // after title, the other missing keys are appended after the last top-level
 // entry. Each edited front matter is decoded again to check the result.
-func frontMatter(d Document) (string, error) {
+func frontMatter(d Document, desc string) (string, error) {
 	m := d.Article.Meta
 	fresh := m.Format == article.NoFrontMatter
-	fs := fmFields(d, fresh)
+	fs := fmFields(d, fresh, desc)
 	switch m.Format {
 	case article.NoFrontMatter:
 		if len(fs) == 0 {
@@ -133,12 +217,12 @@ func applyFields(chunks []chunk, fs []field, encode func(field) string, sep stri
 		}
 		pos, after := def, false
 		for i, c := range chunks {
-			if c.entry && (f.key != keyOriginalTitle || c.key == keyTitle) {
+			if c.entry && (f.after() == "" || c.key == f.after()) {
 				pos, after = i+1, true
 			}
 		}
-		if f.key == keyOriginalTitle && !after {
-			// No title entry: behave like any other key.
+		if f.after() != "" && !after {
+			// No entry to follow: behave like any other key.
 			for i, c := range chunks {
 				if c.entry {
 					pos, after = i+1, true
@@ -179,6 +263,17 @@ func verify(out string, fs []field, decode func(string, *map[string]any) error) 
 		return fmt.Errorf("edited front matter does not parse: %w", err)
 	}
 	for _, f := range fs {
+		if f.list != nil {
+			got, _ := m[f.key].([]any)
+			ok := len(got) == len(f.list)
+			for i := 0; ok && i < len(got); i++ {
+				ok = got[i] == f.list[i]
+			}
+			if !ok {
+				return fmt.Errorf("edited front matter: %s = %#v, want %q", f.key, m[f.key], f.list)
+			}
+			continue
+		}
 		if got, ok := m[f.key].(string); !ok || got != f.value {
 			return fmt.Errorf("edited front matter: %s = %#v, want %q", f.key, m[f.key], f.value)
 		}
@@ -270,6 +365,12 @@ func reencodeYAML(doc, m *yaml.Node, fs []field, decode func(string, *map[string
 	}
 	for _, f := range fs {
 		val := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f.value, Style: yaml.DoubleQuotedStyle}
+		if f.list != nil {
+			val = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+			for _, s := range f.list {
+				val.Content = append(val.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: yaml.DoubleQuotedStyle})
+			}
+		}
 		found := false
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if m.Content[i].Value == f.key {
@@ -281,9 +382,9 @@ func reencodeYAML(doc, m *yaml.Node, fs []field, decode func(string, *map[string
 			continue
 		}
 		pos := len(m.Content)
-		if f.key == keyOriginalTitle {
+		if f.after() != "" {
 			for i := 0; i+1 < len(m.Content); i += 2 {
-				if m.Content[i].Value == keyTitle {
+				if m.Content[i].Value == f.after() {
 					pos = i + 2
 				}
 			}
@@ -308,7 +409,7 @@ func reencodeYAML(doc, m *yaml.Node, fs []field, decode func(string, *map[string
 }
 
 func yamlEntry(indent string, f field) string {
-	return indent + f.key + ": " + yamlQuote(f.value) + "\n"
+	return indent + f.key + ": " + f.encode(yamlQuote) + "\n"
 }
 
 // yamlQuote returns s as a one-line YAML double-quoted scalar. Characters
@@ -380,7 +481,7 @@ loop:
 		}
 	}
 	filler(strings.Join(lines[i:], ""))
-	chunks = applyFields(chunks, fs, func(f field) string { return f.key + " = " + tomlQuote(f.value) + "\n" }, "", 0)
+	chunks = applyFields(chunks, fs, func(f field) string { return f.key + " = " + f.encode(tomlQuote) + "\n" }, "", 0)
 	out := joinChunks(chunks)
 	decode := func(s string, v *map[string]any) error { _, err := toml.Decode(s, v); return err }
 	if err := verify(out, fs, decode); err != nil {
@@ -496,7 +597,7 @@ func editJSON(raw string, fs []field) (string, error) {
 			if i > 0 {
 				b.WriteString(",")
 			}
-			b.WriteString("\n  " + jsonQuote(f.key) + ": " + jsonQuote(f.value))
+			b.WriteString("\n  " + jsonQuote(f.key) + ": " + f.encode(jsonQuote))
 		}
 		if len(fs) > 0 {
 			b.WriteString("\n")
@@ -520,7 +621,7 @@ func editJSON(raw string, fs []field) (string, error) {
 		}
 		chunks = append(chunks, chunk{text: raw[s.v:next]})
 	}
-	chunks = applyFields(chunks, fs, func(f field) string { return jsonQuote(f.key) + colon + jsonQuote(f.value) }, sep, 0)
+	chunks = applyFields(chunks, fs, func(f field) string { return jsonQuote(f.key) + colon + f.encode(jsonQuote) }, sep, 0)
 	out := joinChunks(chunks)
 	if err := verify(out, fs, decode); err != nil {
 		return "", err

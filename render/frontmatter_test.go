@@ -352,7 +352,7 @@ func TestFrontMatterFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.d.Article = &article.Article{Meta: article.FrontMatter{Format: tt.format, Raw: tt.raw}, Title: "原"}
-			got, err := frontMatter(tt.d)
+			got, err := frontMatter(tt.d, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -402,7 +402,7 @@ func TestGoldenFrontMatter(t *testing.T) {
 				d := Document{
 					Article:  a,
 					Title:    `Washington Insider: How Altman, "Loathed" by Musk, Won Trump's Support`,
-					Segments: fake(a),
+					Segments: fake(a, layout),
 					TLDR:     "Altman courted Trump: a $500bn AI pledge # and more.",
 					Points:   []string{"Altman moved fast after the inauguration.", "Musk is hostile.", "Stargate: $500 billion."},
 					Model:    "gpt-4o-mini",

@@ -28,7 +28,7 @@ func FuzzStructure(f *testing.F) {
 			if len(textLines(s, true, false)) != len(textLines(s, false, false)) || len(textLines(s, false, false)) == 0 {
 				return
 			}
-			md := render(t, Document{Article: a, Segments: []string{s}}, Bilingual)
+			md := render(t, Document{Article: a, Segments: []string{s + " ·"}}, Bilingual)
 			if got := outline(md); got != c.want {
 				t.Errorf("%s %q: structure of\n%s\n= %s\nwant %s", c.b.Kind, s, md, got, c.want)
 			}

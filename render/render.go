@@ -114,10 +114,15 @@ type Document struct {
 	Article *article.Article
 	// Title is the English title; "" if the article has none.
 	Title string
-	// Segments are the translations, one per Article.Segments() segment in
-	// the same order. An empty translation shows the original instead
-	// (English layout) or no translation (bilingual layout).
+	// Segments are the translations, one per segment of
+	// Article.Segments(layout == English) in the same order. An empty
+	// translation, or one equal to its original, shows the original once.
 	Segments []string
+	// Lang is the language code of the output in a Hugo multilingual site
+	// (name.en.md beside name.md: "en"), or "" for a site of its own. url
+	// and aliases get it as a prefix, so that the two languages' pages do
+	// not share a path.
+	Lang string
 	// TLDR is a one-sentence summary; "" means no summary section.
 	TLDR string
 	// Points are the summary's key points (shown only with a TLDR).
@@ -141,7 +146,7 @@ func Markdown(w io.Writer, d Document, layout Layout) error {
 		return err
 	}
 	body := r.body()
-	fm, err := frontMatter(d)
+	fm, err := frontMatter(d, r.attrs[attrKey{-1, article.AttrDescription}])
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
@@ -164,27 +169,44 @@ func Markdown(w io.Writer, d Document, layout Layout) error {
 	return nil
 }
 
-type cellKey struct{ block, row, col int }
+type (
+	cellKey struct{ block, row, col int }
+	attrKey struct {
+		block int
+		attr  string
+	}
+)
 
 type renderer struct {
 	a      *article.Article
 	d      Document
 	layout Layout
-	text   map[int]string     // block index -> translation
-	cells  map[cellKey]string // table cell -> translation
+	// The translations that say something new: model text made inert (see
+	// inert), none that only repeats its original.
+	text  map[int]string     // block index -> translation
+	cells map[cellKey]string // table cell -> translation
+	attrs map[attrKey]string // image alt and title, front matter description -> translation
 }
 
 func newRenderer(d Document, layout Layout) (*renderer, error) {
-	segs := d.Article.Segments()
+	segs := d.Article.Segments(layout == English)
 	if len(segs) != len(d.Segments) {
 		return nil, fmt.Errorf("render: %d translations for %d segments", len(d.Segments), len(segs))
 	}
-	r := &renderer{a: d.Article, d: d, layout: layout, text: map[int]string{}, cells: map[cellKey]string{}}
+	r := &renderer{a: d.Article, d: d, layout: layout, text: map[int]string{}, cells: map[cellKey]string{}, attrs: map[attrKey]string{}}
 	for i, s := range segs {
-		if s.Row >= 0 {
-			r.cells[cellKey{s.Block, s.Row, s.Col}] = d.Segments[i]
-		} else {
-			r.text[s.Block] = d.Segments[i]
+		tr := strings.TrimSpace(d.Segments[i])
+		if tr == "" || tr == strings.TrimSpace(s.Text) {
+			continue // nothing to translate: the original shows once
+		}
+		tr = inert(tr)
+		switch {
+		case s.Attr != "":
+			r.attrs[attrKey{s.Block, s.Attr}] = tr
+		case s.Row >= 0:
+			r.cells[cellKey{s.Block, s.Row, s.Col}] = tr
+		default:
+			r.text[s.Block] = tr
 		}
 	}
 	return r, nil
@@ -229,9 +251,11 @@ func (r *renderer) body() string {
 	return strings.Join(parts, "\n\n") + "\n"
 }
 
-// summary renders the TL;DR section, or "" without a TLDR.
+// summary renders the TL;DR section, or "" without a TLDR. It has no
+// <!--more--> divider: Hugo's .Summary is the summary front matter key,
+// which a divider would override.
 func (r *renderer) summary() string {
-	tldr := textLines(r.d.TLDR, false, true)
+	tldr := textLines(inert(r.d.TLDR), false, true)
 	if len(tldr) == 0 {
 		return ""
 	}
@@ -239,19 +263,19 @@ func (r *renderer) summary() string {
 	parts := []string{strings.Join(tldr, "\n")}
 	var pts []string
 	for _, p := range r.d.Points {
-		if lines := textLines(p, false, false); len(lines) > 0 {
+		if lines := textLines(inert(p), false, false); len(lines) > 0 {
 			pts = append(pts, prefixLines(lines, "- ", "  "))
 		}
 	}
 	if len(pts) > 0 {
 		parts = append(parts, strings.Join(pts, "\n"))
 	}
-	parts = append(parts, "<!--more-->")
 	return strings.Join(parts, "\n\n")
 }
 
-// translation returns block i's translation ("" if none).
-func (r *renderer) translation(i int) string { return strings.TrimSpace(r.text[i]) }
+// translation returns block i's translation ("" if none, or if it only
+// repeats the original).
+func (r *renderer) translation(i int) string { return r.text[i] }
 
 // shown returns the text the English layout shows for block i: the
 // translation, or the original when the translation is empty.
@@ -290,15 +314,22 @@ func (r *renderer) block(i int) string {
 		if !bi {
 			return h(r.shown(i))
 		}
-		return joinNonEmpty("\n\n", h(b.Text), h(r.translation(i)))
+		// One heading per source heading (one entry in Hugo's table of
+		// contents); its translation follows as a quote, like a paragraph's.
+		return joinNonEmpty("\n\n", h(b.Text), prefixLines(textLines(oneLine(r.translation(i)), false, false), "> ", "> "))
 	case article.Table:
 		return r.table(i)
 	case article.Image:
 		if strings.TrimSpace(b.Src) == "" {
 			return ""
 		}
-		s := "![" + linkTextReplacer.Replace(b.Alt) + "](" + linkDest(b.Src)
-		if t := strings.TrimSpace(b.Title); t != "" {
+		alt, title := b.Alt, b.Title
+		if !bi {
+			alt = r.attr(i, article.AttrAlt, alt)
+			title = r.attr(i, article.AttrTitle, title)
+		}
+		s := "![" + linkTextReplacer.Replace(alt) + "](" + linkDest(b.Src)
+		if t := strings.TrimSpace(title); t != "" {
 			s += ` "` + linkTitleReplacer.Replace(t) + `"`
 		}
 		return s + ")"
@@ -320,6 +351,14 @@ func (r *renderer) block(i int) string {
 		return "[" + text + "](" + linkDest(b.Src) + ")"
 	}
 	return ""
+}
+
+// attr returns the translation of image i's attribute, or orig without one.
+func (r *renderer) attr(i int, attr, orig string) string {
+	if t, ok := r.attrs[attrKey{i, attr}]; ok {
+		return t
+	}
+	return orig
 }
 
 // headingText makes s one heading line; a closing run of # is escaped so
@@ -410,21 +449,22 @@ func (r *renderer) quotes(i, j int) string {
 func (r *renderer) table(i int) string {
 	b := r.a.Blocks[i]
 	orig := func(row, col int) string { return b.Rows[row][col] }
+	translated := false
 	tr := func(row, col int) string {
-		t := strings.TrimSpace(r.cells[cellKey{i, row, col}])
-		if t == "" && r.layout == English {
-			return b.Rows[row][col]
+		if t, ok := r.cells[cellKey{i, row, col}]; ok {
+			translated = true
+			return t
 		}
-		return t
+		return b.Rows[row][col]
 	}
 	if r.layout == English {
 		return gfmTable(b.Rows, tr)
 	}
 	o := gfmTable(b.Rows, orig)
-	if o == "" {
-		return ""
-	}
 	t := gfmTable(b.Rows, tr)
+	if o == "" || !translated {
+		return o // nothing translated: the table shows once
+	}
 	return o + "\n\n" + prefixLines(strings.Split(t, "\n"), "> ", "> ")
 }
 

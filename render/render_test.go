@@ -16,9 +16,9 @@ func art(blocks ...article.Block) *article.Article {
 }
 
 // fake is a deterministic translation: "EN(" + the first 20 runes + ")".
-func fake(a *article.Article) []string {
+func fake(a *article.Article, layout Layout) []string {
 	var out []string
-	for _, s := range a.Segments() {
+	for _, s := range a.Segments(layout == English) {
 		r := []rune(s.Text)
 		out = append(out, "EN("+string(r[:min(len(r), 20)])+")")
 	}
@@ -150,14 +150,14 @@ func TestBlocks(t *testing.T) {
 		{
 			name:      "heading",
 			blocks:    []article.Block{{Kind: article.Heading, Level: 3, Text: "小标题"}},
-			bilingual: "### 小标题\n\n### EN(小标题)\n",
+			bilingual: "### 小标题\n\n> EN(小标题)\n",
 			english:   "### EN(小标题)\n",
 		},
 		{
 			name:      "heading with closing hashes, line break and bad level",
 			blocks:    []article.Block{{Kind: article.Heading, Level: 9, Text: "C #"}},
 			tr:        []string{"C\nsharp ##"},
-			bilingual: "###### C \\#\n\n###### C sharp \\##\n",
+			bilingual: "###### C \\#\n\n> C sharp ##\n",
 			english:   "###### C sharp \\##\n",
 		},
 		{
@@ -246,7 +246,7 @@ func TestBlocks(t *testing.T) {
 			name:      "image",
 			blocks:    []article.Block{{Kind: article.Image, Src: "https://img.example/a b(1).png", Alt: "图[1]", Title: `say "hi"`}},
 			bilingual: "![图\\[1\\]](https://img.example/a%20b%281%29.png \"say \\\"hi\\\"\")\n",
-			english:   "![图\\[1\\]](https://img.example/a%20b%281%29.png \"say \\\"hi\\\"\")\n",
+			english:   "![EN(图\\[1\\])](https://img.example/a%20b%281%29.png \"say \\\"hi\\\"\")\n",
 		},
 		{
 			name:      "image without source",
@@ -304,11 +304,11 @@ func TestBlocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a := art(tt.blocks...)
-		tr := tt.tr
-		if tr == nil {
-			tr = fake(a)
-		}
 		for _, layout := range []Layout{Bilingual, English} {
+			tr := tt.tr
+			if tr == nil {
+				tr = fake(a, layout)
+			}
 			t.Run(tt.name+"/"+layout.String(), func(t *testing.T) {
 				want := tt.bilingual
 				if layout == English {
@@ -332,15 +332,15 @@ func TestSummary(t *testing.T) {
 		want   string
 	}{
 		{"none", "", []string{"ignored"}, "正文\n\n> EN(正文)\n"},
-		{"tldr only", "It is short.", nil, "**TL;DR:** It is short.\n\n<!--more-->\n\n正文\n\n> EN(正文)\n"},
+		{"tldr only", "It is short.", nil, "**TL;DR:** It is short.\n\n正文\n\n> EN(正文)\n"},
 		{
 			"points", "# Not a heading\n1. still the summary", []string{"one", "", "two\n- lines"},
-			"**TL;DR:** # Not a heading\n1\\. still the summary\n\n- one\n- two\n  \\- lines\n\n<!--more-->\n\n正文\n\n> EN(正文)\n",
+			"**TL;DR:** # Not a heading\n1\\. still the summary\n\n- one\n- two\n  \\- lines\n\n正文\n\n> EN(正文)\n",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := Document{Article: a, Segments: fake(a), TLDR: tt.tldr, Points: tt.points}
+			d := Document{Article: a, Segments: fake(a, Bilingual), TLDR: tt.tldr, Points: tt.points}
 			got := render(t, d, Bilingual)
 			// The front matter only carries the summary.
 			if tt.tldr != "" {
