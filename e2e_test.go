@@ -132,7 +132,7 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 	// Translations, in order, line by line.
 	lines := contentLines(out)
 	pos, col := 0, 0
-	for i, seg := range a.Segments() {
+	for i, seg := range a.Segments(false) {
 		want := seg.Text
 		if translate.NeedsTranslation(want) {
 			want = fakeopenai.Translate(want)
@@ -163,7 +163,7 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 			t.Errorf("%s: %s %s missing", name, b.Kind, b.Src)
 		}
 	}
-	if len(a.Segments()) > 0 && !strings.Contains(out, "**TL;DR:**") {
+	if len(a.Segments(false)) > 0 && !strings.Contains(out, "**TL;DR:**") {
 		t.Errorf("%s: no summary in the output", name)
 	}
 	// Front matter: every original key kept with its value; title English.
@@ -188,7 +188,7 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 			t.Errorf("%s: title = %q, want %q", name, title, fakeopenai.Translate(a.Title))
 		}
 	}
-	if len(a.Segments()) > 0 && got["summary"] == nil {
+	if len(a.Segments(false)) > 0 && got["summary"] == nil {
 		t.Errorf("%s: no summary in the front matter", name)
 	}
 }

@@ -41,7 +41,7 @@ func (p *Pipeline) outputKey(data []byte) string {
 		sum = p.Summarizer.Fingerprint()
 	}
 	return cache.Key("output", outputFormat, build(), p.Translator.Fingerprint(), sum,
-		p.Layout.String(), p.Model, p.Syntax.String(), string(data))
+		p.Layout.String(), p.Model, p.Syntax.String(), p.HugoLang, string(data))
 }
 
 // cachedOutput returns the output recorded for key, if any. A record is

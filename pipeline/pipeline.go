@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -30,6 +31,9 @@ type Pipeline struct {
 	// Syntax is the syntax of the inputs' bodies (article.SyntaxAuto finds
 	// it from each one's content).
 	Syntax article.Syntax
+	// HugoLang is the language code of the outputs in a Hugo multilingual
+	// site (see render.Document.Lang), "" for a site of their own.
+	HugoLang string
 	// Outputs, when set, keeps each finished output under a key made of the
 	// input's bytes and every setting that shapes it, so that an unchanged
 	// input costs one cache read on a re-run: no parsing and no lookup per
@@ -95,10 +99,15 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 		p.Summarizer.Remember(a.Title, texts, sum)
 	}
 
+	title := tr.Title
+	if title == "" {
+		title = englishTitle(sum.TLDR, tr.Texts)
+	}
 	var buf bytes.Buffer
 	err = render.Markdown(&buf, render.Document{
 		Article:  a,
-		Title:    tr.Title,
+		Title:    title,
+		Lang:     p.HugoLang,
 		Segments: tr.Texts,
 		TLDR:     sum.TLDR,
 		Points:   sum.Points,
@@ -115,6 +124,11 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 	return res, nil
 }
 
+// ErrOwnOutput reports an input that is one of xlate's own outputs: it
+// carries the front matter key that xlate writes (render.MarkerKey). It is
+// never translated again.
+var ErrOwnOutput = errors.New("an xlate output (it has " + render.MarkerKey + " in its front matter), not an original; skipped")
+
 // load parses an input and lists its segments' texts; an untitled article
 // gets a title where one can be derived.
 func (p *Pipeline) load(data []byte) (*article.Article, []string, error) {
@@ -122,10 +136,13 @@ func (p *Pipeline) load(data []byte) (*article.Article, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if _, ok := a.Meta.Fields[render.MarkerKey]; ok {
+		return nil, nil, ErrOwnOutput
+	}
 	if a.Title == "" {
 		a.Title = deriveTitle(a)
 	}
-	segs := a.Segments()
+	segs := a.Segments(p.Layout == render.English)
 	texts := make([]string, len(segs))
 	for i, s := range segs {
 		texts[i] = s.Text
@@ -179,6 +196,62 @@ func deriveTitle(a *article.Article) string {
 		break
 	}
 	return ""
+}
+
+// maxTitle is the length in runes past which a title made from text is cut.
+const maxTitle = 80
+
+// englishTitle makes a title for an article that has none, neither in its
+// front matter nor in a heading-like first line: the summary's TL;DR, or
+// without a summary the first sentence of the first translated text, as
+// plain text cut at a word boundary to at most maxTitle runes. A Hugo page
+// without a title is blank in every list. The file name is never used, so
+// that a file and the same bytes on stdin give the same output.
+func englishTitle(tldr string, translations []string) string {
+	text := tldr
+	if text == "" {
+		for _, t := range translations {
+			if t = plainText(t); t != "" {
+				text = firstSentence(t)
+				break
+			}
+		}
+	}
+	text = strings.Join(strings.Fields(plainText(text)), " ")
+	if utf8.RuneCountInString(text) <= maxTitle {
+		return text
+	}
+	r := []rune(text)[:maxTitle]
+	cut := strings.LastIndex(string(r), " ")
+	if cut < maxTitle/2 {
+		cut = len(string(r))
+	}
+	return strings.TrimRight(string(r)[:cut], " ,;:-–—") + "…"
+}
+
+var (
+	mdLinkRE  = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
+	mdMarkRE  = regexp.MustCompile("\\*\\*|__|`+")
+	mdEscRE   = regexp.MustCompile(`\\([!-/:-@\[-` + "`" + `{-~])`)
+	sentEndRE = regexp.MustCompile(`[.!?。！？](\s|$)`)
+)
+
+// plainText reduces inline markdown to its text: links to their text,
+// emphasis and code marks and backslash escapes dropped.
+func plainText(md string) string {
+	s := mdLinkRE.ReplaceAllString(md, "$1")
+	s = mdMarkRE.ReplaceAllString(s, "")
+	s = mdEscRE.ReplaceAllString(s, "$1")
+	return strings.TrimSpace(s)
+}
+
+// firstSentence returns s up to its first sentence end, without the final
+// full stop.
+func firstSentence(s string) string {
+	if loc := sentEndRE.FindStringIndex(s); loc != nil && loc[0] > 0 {
+		s = s[:loc[0]+1]
+	}
+	return strings.TrimSuffix(s, ".")
 }
 
 // FileError is the failure of one input file.

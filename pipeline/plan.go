@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 )
@@ -114,6 +115,9 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 			continue
 		}
 		walkErrs := walk(in, outDir, func(path, rel string) {
+			if isOutputName(filepath.Base(path), opts.Suffix) {
+				return // an output of an earlier run, in place
+			}
 			add(path, filepath.Join(output, filepath.Dir(rel), outName(rel)))
 		})
 		skipped = append(skipped, walkErrs...)
@@ -199,13 +203,44 @@ func walk(root string, outDir dirMatcher, fn func(path, rel string)) (errs []err
 	return errs
 }
 
-// outName is the output file name for input path: <name><suffix>.md.
+// outName is the output file name for input path: <name><suffix>.md. A
+// name that already carries a Chinese language code (name.zh.md, Hugo's
+// multilingual naming) loses it when the suffix names the output's
+// language, so that Hugo pairs name.en.md with name.zh.md.
 func outName(path, suffix string) string {
 	if path == Stdio {
 		return "stdin" + suffix + ".md"
 	}
 	base := filepath.Base(path)
-	return strings.TrimSuffix(base, filepath.Ext(base)) + suffix + ".md"
+	name := strings.TrimSuffix(base, filepath.Ext(base))
+	if LangOfSuffix(suffix) != "" {
+		if i := strings.LastIndexByte(name, '.'); i > 0 && chineseCodes[strings.ToLower(name[i+1:])] {
+			name = name[:i]
+		}
+	}
+	return name + suffix + ".md"
+}
+
+// chineseCodes are the language codes an original's name may carry.
+var chineseCodes = map[string]bool{"zh": true, "zh-cn": true, "zh-hans": true, "zh-sg": true,
+	"zh-tw": true, "zh-hant": true, "zh-hk": true, "zh-mo": true, "cn": true}
+
+var langSuffixRE = regexp.MustCompile(`^\.([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$`)
+
+// LangOfSuffix is the language code an output suffix names in Hugo's
+// multilingual naming (".en" in name.en.md: "en"), or "" when the suffix
+// is not one (".translated").
+func LangOfSuffix(suffix string) string {
+	if m := langSuffixRE.FindStringSubmatch(suffix); m != nil {
+		return strings.ToLower(m[1])
+	}
+	return ""
+}
+
+// isOutputName reports whether a file found in a directory is named as an
+// output of this run (suffix set: name<suffix>.md): it is never an input.
+func isOutputName(name, suffix string) bool {
+	return suffix != "" && strings.HasSuffix(strings.ToLower(name), strings.ToLower(suffix)+".md")
 }
 
 func ext(path string) string {

@@ -31,6 +31,7 @@ type Report struct {
 	Done         int // outputs written (dry run: files planned)
 	Cached       int // of Done, those that needed no request
 	Failed       int
+	Own          int // inputs that are xlate's own outputs, skipped (ErrOwnOutput)
 	Interrupted  bool
 	SourceTokens int64    // tokens of the Chinese text of the files done
 	Plan         Estimate // dry run: the totals
@@ -112,6 +113,13 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 				mu.Unlock()
 			case errIsCancel(err) && ctx.Err() != nil:
 				// Interrupted: not a failure of this file.
+			case errors.Is(err, ErrOwnOutput):
+				mu.Lock()
+				rep.Own++
+				mu.Unlock()
+				if opts.Logger != nil {
+					opts.Logger.Debug("skipped", "in", job.In, "reason", "an xlate output")
+				}
 			default:
 				report(err)
 			}

@@ -20,6 +20,7 @@ type Settings struct {
 	Budget   int // chunk budget in tokens (0 = translate.DefaultBudget)
 	Glossary glossary.Glossary
 	Syntax   article.Syntax // the inputs' body syntax (article.SyntaxAuto: by content)
+	HugoLang string         // the outputs' language code in a Hugo multilingual site (LangOfSuffix), or ""
 }
 
 // New returns the Pipeline for s, requesting through client and caching
@@ -31,6 +32,7 @@ func New(client llm.Client, store cache.Store, s Settings) *Pipeline {
 		Layout:     s.Layout,
 		Model:      s.Model,
 		Syntax:     s.Syntax,
+		HugoLang:   s.HugoLang,
 		Outputs:    store,
 	}
 	if s.Summary {

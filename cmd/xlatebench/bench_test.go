@@ -60,7 +60,7 @@ func parseText(t *testing.T, data []byte) parsed {
 	for _, b := range a.Blocks {
 		p.kinds = append(p.kinds, b.Kind)
 	}
-	for _, s := range a.Segments() {
+	for _, s := range a.Segments(false) {
 		p.segs = append(p.segs, s.Text)
 	}
 	return p

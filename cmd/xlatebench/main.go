@@ -407,7 +407,7 @@ func (b *bench) sourceTokens() (tokens, articles int, err error) {
 		if hasHan(a.Title) {
 			tokens += counter.Count(a.Title)
 		}
-		for _, s := range a.Segments() {
+		for _, s := range a.Segments(false) {
 			if hasHan(s.Text) {
 				tokens += counter.Count(s.Text)
 			}

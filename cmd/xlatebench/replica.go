@@ -217,7 +217,7 @@ func editParagraph(text string) (string, bool) {
 	for _, r := range cand {
 		edited := text[:r.end] + "（已修订）" + text[r.end:]
 		after, err := article.Parse([]byte(edited), article.SyntaxAuto)
-		if err == nil && after.Title == before.Title && oneSegmentChanged(before.Segments(), after.Segments()) {
+		if err == nil && after.Title == before.Title && oneSegmentChanged(before.Segments(false), after.Segments(false)) {
 			return edited, true
 		}
 	}

@@ -82,6 +82,9 @@ func writeReport(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 func summaryLine(o options, rep pipeline.Report, st llm.Stats, wall time.Duration) string {
 	line := fmt.Sprintf("xlate: %d done (%d from cache), %d failed; %d requests, %d retries, %d tokens in, %d out",
 		rep.Done, rep.Cached, rep.Failed, st.Requests, st.Retries, st.PromptTokens, st.CompletionTokens)
+	if rep.Own > 0 {
+		line += fmt.Sprintf(", %d xlate outputs skipped", rep.Own)
+	}
 	if c := o.cost(st.PromptTokens, st.CompletionTokens); c != nil {
 		line += fmt.Sprintf(", ~$%.4f", *c)
 	}

@@ -148,7 +148,8 @@ func newClient(o options, logger *slog.Logger) (*llm.OpenAI, error) {
 
 // settings are the options that shape an output.
 func (o options) settings(gloss glossary.Glossary) pipeline.Settings {
-	return pipeline.Settings{Model: o.model, Lang: o.lang, Layout: o.layout, Summary: !o.noSummary, Budget: o.chunkTokens, Glossary: gloss, Syntax: o.syntax}
+	return pipeline.Settings{Model: o.model, Lang: o.lang, Layout: o.layout, Summary: !o.noSummary, Budget: o.chunkTokens, Glossary: gloss, Syntax: o.syntax,
+		HugoLang: pipeline.LangOfSuffix(o.suffix)}
 }
 
 // loadGlossary reads the --glossary file ("" = none); a bad file is a usage
