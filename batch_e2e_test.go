@@ -79,15 +79,19 @@ func sameTrees(t *testing.T, want, got string, norm func([]byte) []byte) {
 func same(b []byte) []byte { return b }
 
 // withoutSummary drops an output's summary (the front matter's summary
-// line, and the TL;DR block up to <!--more-->), checking it has one.
+// line, and the TL;DR paragraph with its list of points).
 func withoutSummary(t *testing.T) func([]byte) []byte {
 	return func(b []byte) []byte {
 		s := string(b)
-		i, j := strings.Index(s, "**TL;DR:**"), strings.Index(s, "<!--more-->")
-		if i < 0 || j < i {
+		i := strings.Index(s, "**TL;DR:**")
+		if i < 0 {
 			return b // no summary: compared whole
 		}
-		s = s[:i] + s[j:]
+		j := i + strings.Index(s[i:]+"\n\n", "\n\n") + 2 // the end of the TL;DR paragraph
+		if strings.HasPrefix(s[min(j, len(s)):], "- ") {
+			j += strings.Index(s[j:]+"\n\n", "\n\n") + 2 // and of its points
+		}
+		s = s[:i] + s[min(j, len(s)):]
 		var keep []string
 		for _, l := range strings.Split(s, "\n") {
 			if !strings.HasPrefix(l, "summary: ") {

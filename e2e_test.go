@@ -191,6 +191,57 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 	if len(a.Segments(false)) > 0 && got["summary"] == nil {
 		t.Errorf("%s: no summary in the front matter", name)
 	}
+	checkEveryBlockOnce(t, name, a, out)
+}
+
+// checkEveryBlockOnce scans a bilingual output: no line is followed by
+// itself one quote level deeper (a block with nothing to translate shown
+// again as its own "translation"), and there are exactly as many headings
+// as the source has (a heading's translation is no second heading).
+func checkEveryBlockOnce(t *testing.T, name string, a *article.Article, out string) {
+	t.Helper()
+	want := 0
+	for _, b := range a.Blocks {
+		if b.Kind == article.Heading && strings.TrimSpace(b.Text) != "" {
+			want++
+		}
+	}
+	_, body, _ := strings.Cut(strings.TrimPrefix(out, "---\n"), "\n---\n")
+	headings, fence := 0, ""
+	prev, prevDepth := "", 0
+	for _, l := range strings.Split(body, "\n") {
+		trimmed := strings.TrimSpace(l)
+		if fence != "" {
+			if strings.HasPrefix(trimmed, fence) {
+				fence = ""
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			fence = trimmed[:3]
+			continue
+		}
+		if trimmed == "" || trimmed == ">" {
+			continue
+		}
+		if strings.HasPrefix(l, "#") {
+			headings++
+		}
+		depth := 0
+		text := trimmed
+		for strings.HasPrefix(text, ">") {
+			depth++
+			text = strings.TrimSpace(text[1:])
+		}
+		text = strings.TrimSpace(strings.TrimLeft(text, "#-*+0123456789.) "))
+		if depth > prevDepth && text == prev && text != "" {
+			t.Errorf("%s: %.60q is followed by itself as its translation", name, text)
+		}
+		prev, prevDepth = text, depth
+	}
+	if headings != want {
+		t.Errorf("%s: %d headings in the output, want %d (one per source heading)", name, headings, want)
+	}
 }
 
 func TestEveryCorpusFileStdinAndDirectory(t *testing.T) {

@@ -3,12 +3,13 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"github.com/xlate/xlate/article"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
+	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/internal/fakeopenai"
@@ -171,5 +172,41 @@ func TestOutputRecordDamaged(t *testing.T) {
 		if !bytes.Equal(got.Markdown, want.Markdown) {
 			t.Errorf("record %q: output %q, want %q", bad, got.Markdown, want.Markdown)
 		}
+	}
+}
+
+func TestEnglishTitle(t *testing.T) {
+	long := "The quick brown fox jumps over the lazy dog while the cat watches from the window and the bird sings on."
+	tests := []struct {
+		name, tldr string
+		texts      []string
+		want       string
+	}{
+		{"from the TL;DR", "Altman won **Trump's** support.", []string{"x"}, "Altman won Trump's support."},
+		{"first sentence without a summary", "", []string{"", "See [the report](L1) first. Then more."}, "See the report first"},
+		{"escapes dropped", "", []string{`A \*star\* is born`}, "A *star* is born"},
+		{"cut at a word", long, nil, "The quick brown fox jumps over the lazy dog while the cat watches from the…"},
+		{"nothing", "", []string{" "}, ""},
+	}
+	for _, tt := range tests {
+		if got := englishTitle(tt.tldr, tt.texts); got != tt.want {
+			t.Errorf("%s: englishTitle = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestOwnOutputIsNotAnInput: an input carrying the key xlate writes is one
+// of its outputs, refused before anything is asked.
+func TestOwnOutputIsNotAnInput(t *testing.T) {
+	p := settings{model: "m1", lang: "English", layout: render.Bilingual, summary: true}.pipeline(&fakeModel{}, cache.Nop{})
+	out, err := p.Article(context.Background(), []byte("---\ntitle: 测试\n---\n<p>第一段中文。</p>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Article(context.Background(), out.Markdown); !errors.Is(err, ErrOwnOutput) {
+		t.Errorf("an output as input: err = %v, want ErrOwnOutput", err)
+	}
+	if _, err := p.Estimate(out.Markdown); !errors.Is(err, ErrOwnOutput) {
+		t.Errorf("dry run of an output: err = %v, want ErrOwnOutput", err)
 	}
 }

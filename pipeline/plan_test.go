@@ -198,3 +198,36 @@ func TestPlanSuffix(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanMultilingualInPlace: in place with a language suffix, Hugo's
+// names pair up (name.zh.md gives name.en.md, a bundle's index.md gives
+// index.en.md) and the outputs of an earlier run are never inputs.
+func TestPlanMultilingualInPlace(t *testing.T) {
+	root := tree(t, "posts/a.md", "posts/b.zh.md", "posts/c.zh-cn.md", "posts/d.old.md", "posts/bundle/index.md",
+		"posts/_index.md", "posts/a.en.md", "posts/b.en.md", "posts/e.EN.md")
+	t.Chdir(root)
+	jobs, skipped, err := PlanWith([]string{"posts"}, "posts", PlanOptions{Suffix: ".en"})
+	if err != nil || len(skipped) > 0 {
+		t.Fatal(err, skipped)
+	}
+	want := strings.ReplaceAll("posts/_index.md>posts/_index.en.md posts/a.md>posts/a.en.md posts/b.zh.md>posts/b.en.md "+
+		"posts/bundle/index.md>posts/bundle/index.en.md posts/c.zh-cn.md>posts/c.en.md posts/d.old.md>posts/d.old.en.md",
+		"/", string(filepath.Separator))
+	if got := jobsString(jobs); got != want {
+		t.Errorf("jobs = %s\nwant   %s", got, want)
+	}
+	// A suffix that names no language leaves a language in the name alone.
+	jobs, _, err = PlanWith([]string{"posts/b.zh.md"}, "posts", PlanOptions{Suffix: "-translated"})
+	if err != nil || len(jobs) != 1 || filepath.Base(jobs[0].Out) != "b.zh-translated.md" {
+		t.Errorf("suffix -translated: %v %v", jobs, err)
+	}
+}
+
+func TestLangOfSuffix(t *testing.T) {
+	for suffix, want := range map[string]string{".en": "en", ".EN": "en", ".pt-br": "pt-br", ".fil": "fil", "": "",
+		"-en": "", ".english": "", ".en.": "", "en": ""} {
+		if got := LangOfSuffix(suffix); got != want {
+			t.Errorf("LangOfSuffix(%q) = %q, want %q", suffix, got, want)
+		}
+	}
+}

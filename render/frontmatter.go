@@ -82,7 +82,7 @@ func fmFields(d Document, fresh bool, desc string) []field {
 	switch title := clean(d.Title); {
 	case title != "":
 		fs = append(fs, field{key: keyTitle, value: title})
-		if orig != "" && orig != title {
+		if orig != "" {
 			fs = append(fs, field{key: keyOriginalTitle, value: orig})
 		}
 	case fresh && orig != "":
