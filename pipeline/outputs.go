@@ -2,36 +2,73 @@ package pipeline
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/xlate/xlate/cache"
 )
 
 // outputFormat versions the records Pipeline.Outputs holds. Bump it when
-// parsing or rendering changes what an unchanged input turns into; the
-// build stamp in the key (see build) covers released versions on its own.
+// parsing or rendering changes what an unchanged input turns into. The
+// build stamp in the key (see build) covers every other build on its own.
 const outputFormat = "o2"
 
-// build identifies the running binary: its module version and VCS
-// revision, when the toolchain stamped them. Output records carry it in
-// their key, so an upgraded xlate never serves outputs rendered by an older
-// one (the per-segment cache, which holds what costs money, survives).
+// build identifies the running binary, so that an upgraded or rebuilt
+// xlate never serves outputs rendered by another one (the per-segment
+// cache, which holds what costs money, survives): a released version, or a
+// clean VCS revision, when the toolchain stamped them; otherwise (a build
+// with -buildvcs=false, a modified work tree) a hash of the executable's
+// bytes, read once per run and only when a record is looked up.
 var build = sync.OnceValue(func() string {
 	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	id := info.Main.Version
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision", "vcs.modified":
-			id += " " + s.Value
+	id, clean := "", false
+	if ok {
+		id = info.Main.Version
+		clean = id != "" && id != "(devel)" && !strings.Contains(id, "+dirty")
+		var rev, modified string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if rev != "" {
+			id += " " + rev + " " + modified
+			clean = modified == "false"
 		}
 	}
-	return id
+	if clean {
+		return id
+	}
+	return id + " " + executableSum()
 })
+
+// executableSum is a hash of the running executable, or "" if it cannot be
+// read (then outputFormat and the version are all the key has).
+func executableSum() string {
+	path, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // outputKey is the key of the output record for an input: its bytes and
 // every setting that shapes the output.

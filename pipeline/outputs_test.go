@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -208,5 +209,18 @@ func TestOwnOutputIsNotAnInput(t *testing.T) {
 	}
 	if _, err := p.Estimate(out.Markdown); !errors.Is(err, ErrOwnOutput) {
 		t.Errorf("dry run of an output: err = %v, want ErrOwnOutput", err)
+	}
+}
+
+// TestBuildStampWithoutVCS: a binary built without VCS stamps (go test's,
+// or -buildvcs=false) is identified by its bytes, so that a rebuilt xlate
+// never serves outputs an older one rendered.
+func TestBuildStampWithoutVCS(t *testing.T) {
+	sum := executableSum()
+	if len(sum) != 64 {
+		t.Fatalf("executableSum = %q, want a sha256 in hex", sum)
+	}
+	if !strings.HasSuffix(build(), " "+sum) {
+		t.Errorf("build() = %q: the test binary has no VCS stamp, want it to end in the executable's hash", build())
 	}
 }
