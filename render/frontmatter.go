@@ -97,7 +97,7 @@ func fmFields(d Document, fresh bool, desc string) []field {
 		fs = append(fs, field{key: key, value: value})
 	}
 	if s := clean(d.TLDR); s != "" {
-		keep(keySummary, s, keyOriginalSummary)
+		keep(keySummary, inert(s), keyOriginalSummary) // Hugo renders it as markdown
 	}
 	if s := clean(desc); s != "" {
 		keep(keyDescription, s, keyOriginalDescription)

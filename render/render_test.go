@@ -464,3 +464,41 @@ func TestEscapePipes(t *testing.T) {
 		}
 	}
 }
+
+// TestModelTextIsInert: no raw HTML and no Hugo shortcode from the model
+// reaches a page, wherever it stands in a line; code spans and the
+// markdown the model is asked to keep stay as they are.
+func TestModelTextIsInert(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a <script>x</script> b", `a \<script>x\</script> b`},
+		{"<article>summary", `\<article>summary`},
+		{"x <!-- c --> <?php <!DOCTYPE", `x \<!-- c --> \<?php \<!DOCTYPE`},
+		{"keep `<b>` and **bold** [l](L1)", "keep `<b>` and **bold** [l](L1)"},
+		{"``a ` <i> `` then <i>", "``a ` <i> `` then \\<i>"},
+		{"unclosed ` <i>", "unclosed ` \\<i>"},
+		{`already \<b> escaped`, `already \<b> escaped`},
+		{"1 < 2 and a<b", `1 < 2 and a\<b`},
+		{"{{< shortcode >}} {{% x %}}", `{{\< shortcode >}} {{\% x %}}`},
+	}
+	for _, tt := range tests {
+		if got := inert(tt.in); got != tt.want {
+			t.Errorf("inert(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// Through the renderer, in the TL;DR, its points, a paragraph, a
+	// heading, a list item, a quote and a table cell.
+	a := art(
+		article.Block{Kind: article.Paragraph, Text: "段落"},
+		article.Block{Kind: article.Heading, Level: 2, Text: "标题"},
+		article.Block{Kind: article.ListItem, Text: "条目"},
+		article.Block{Kind: article.Quote, Level: 1, Text: "引用"},
+		article.Block{Kind: article.Table, Rows: [][]string{{"表"}}},
+	)
+	evil := "x <img src=y onerror=z> y"
+	for _, layout := range []Layout{Bilingual, English} {
+		md := render(t, Document{Article: a, Segments: []string{evil, evil, evil, evil, evil}, TLDR: evil, Points: []string{evil}}, layout)
+		if n := strings.Count(md, `\<img`); n != 8 || strings.Count(md, "<img") != n {
+			t.Errorf("%s: %d of %d <img escaped in\n%s", layout, n, strings.Count(md, "<img"), md)
+		}
+	}
+}
