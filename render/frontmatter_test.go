@@ -247,7 +247,7 @@ func TestFrontMatterParseBack(t *testing.T) {
 				want := map[string]string{
 					keyTitle:            clean(s),
 					keyOriginalTitle:    a.Title,
-					keySummary:          clean(s + " (summary)"),
+					keySummary:          inert(clean(s + " (summary)")),
 					keyTranslationModel: clean("model/" + s),
 				}
 				for k, v := range want {
@@ -414,5 +414,35 @@ func TestGoldenFrontMatter(t *testing.T) {
 				golden(t, name, render(t, d, layout))
 			}
 		})
+	}
+}
+
+// TestKeptAndRewrittenKeys: an original summary and description are kept
+// beside their English versions, and in a multilingual site url and aliases
+// move under the language.
+func TestKeptAndRewrittenKeys(t *testing.T) {
+	raw := "title: 原\nurl: /fixed-url/\naliases: [/old/, old2]\nsummary: 原摘要\ndescription: 原描述\n"
+	a, err := article.Parse([]byte("---\n"+raw+"---\n<p>正文</p>"), article.SyntaxAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs := a.Segments(false)
+	if len(segs) != 2 || segs[0].Attr != article.AttrDescription {
+		t.Fatalf("segments %+v, want the description first", segs)
+	}
+	d := Document{Article: a, Title: "Original", Segments: []string{"The description", "Body"}, TLDR: "Summary.", Model: "m"}
+	for _, tt := range []struct {
+		lang, want string
+	}{
+		{"", "---\ntitle: \"Original\"\noriginal_title: \"原\"\nurl: /fixed-url/\naliases: [/old/, old2]\nsummary: \"Summary.\"\noriginal_summary: \"原摘要\"\n" +
+			"description: \"The description\"\noriginal_description: \"原描述\"\ntranslation_model: \"m\"\n---\n"},
+		{"en", "---\ntitle: \"Original\"\noriginal_title: \"原\"\nurl: \"/en/fixed-url/\"\naliases: [\"/en/old/\", \"/en/old2\"]\nsummary: \"Summary.\"\noriginal_summary: \"原摘要\"\n" +
+			"description: \"The description\"\noriginal_description: \"原描述\"\ntranslation_model: \"m\"\n---\n"},
+	} {
+		d.Lang = tt.lang
+		got := render(t, d, English)
+		if fm, _, _ := strings.Cut(got, "---\n\n"); fm+"---\n" != tt.want {
+			t.Errorf("lang %q: front matter\n%s\nwant\n%s", tt.lang, fm+"---\n", tt.want)
+		}
 	}
 }
