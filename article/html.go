@@ -333,7 +333,9 @@ func (w *walker) media(n *html.Node) {
 }
 
 // codeLike tells a <pre> holding code from one that WeChat uses as a
-// wrapper for images and sections.
+// wrapper for images and sections. Paragraphs inside a <pre> are lines of
+// code (WeChat's editor writes <pre><p>line<br>line</p></pre>), unless
+// they hold something that is no code.
 func codeLike(n *html.Node) bool {
 	ok := true
 	var visit func(*html.Node)
@@ -343,7 +345,7 @@ func codeLike(n *html.Node) bool {
 				continue
 			}
 			switch c.Data {
-			case "img", "section", "p", "div", "table", "figure", "video", "iframe", "ul", "ol", "blockquote",
+			case "img", "section", "table", "figure", "video", "iframe", "ul", "ol", "blockquote",
 				"h1", "h2", "h3", "h4", "h5", "h6":
 				ok = false
 				return
@@ -368,6 +370,15 @@ func (w *walker) code(n *html.Node) {
 				case skipped[c.Data]:
 				case c.Data == "br":
 					b.WriteByte('\n')
+				case c.Data == "p" || c.Data == "div":
+					// A paragraph is a line (or lines) of its own.
+					if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {
+						b.WriteByte('\n')
+					}
+					visit(c.FirstChild)
+					if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {
+						b.WriteByte('\n')
+					}
 				case c.Data == "code" && c.PrevSibling != nil && c.PrevSibling.Data == "code":
 					// One <code> per line, as some editors write it.
 					if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {

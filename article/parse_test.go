@@ -652,3 +652,13 @@ func TestSyntaxByContent(t *testing.T) {
 		t.Errorf("ParseSyntax(md) accepted")
 	}
 }
+
+// TestPreParagraphsAreCode: WeChat's editor writes code as paragraphs in a
+// <pre>, lines split by <br>: that is code, never prose for the model.
+func TestPreParagraphsAreCode(t *testing.T) {
+	runCases(t, SyntaxHTML, []parseCase{
+		{"pre p br", "<p>代码如下：</p><pre><p>library(ggplot2)<br># 画图<br>x &lt;- c(1, 2)</p><p>print(x)</p></pre><p>完。</p>",
+			[]string{"p: 代码如下：", "code(): library(ggplot2)\n# 画图\nx <- c(1, 2)\nprint(x)", "p: 完。"}},
+		{"pre wrapping an image is no code", `<pre><section><img src="a.png"></section></pre>`, []string{"img: a.png"}},
+	})
+}
