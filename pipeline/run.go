@@ -136,7 +136,7 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 	if name == Stdio {
 		name = "<stdin>"
 	}
-	data, err := readInput(job.In, opts.Stdin)
+	data, err := readInputCtx(ctx, job.In, opts.Stdin)
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
 	}
@@ -166,6 +166,28 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 // MaxInputBytes is refused from its size alone.
 func ReadFile(path string) ([]byte, error) {
 	return readInput(path, nil)
+}
+
+// readInputCtx is readInput that gives up when ctx is done: standard
+// input or a FIFO without a writer blocks in open or read, and an
+// interrupted run must still stop at once. The abandoned read ends with the
+// process.
+func readInputCtx(ctx context.Context, path string, stdin io.Reader) ([]byte, error) {
+	type result struct {
+		data []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		data, err := readInput(path, stdin)
+		done <- result{data, err}
+	}()
+	select {
+	case r := <-done:
+		return r.data, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // readInput reads the input at path (or stdin), refusing inputs larger
