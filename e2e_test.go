@@ -389,3 +389,33 @@ func TestFlagsAfterArguments(t *testing.T) {
 		t.Errorf("output file: %d bytes, %v; stdout %d bytes", len(b), err, len(r.stdout))
 	}
 }
+
+// TestSeedAsTxt: the archive file this project was designed from, saved as
+// .txt, is read by its content: front matter over HTML. File and stdin give
+// the same bytes, the title is English with the original kept, every other
+// key unchanged, every paragraph aligned, and neither front matter nor HTML
+// in the body.
+func TestSeedAsTxt(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{APIKey: testKey})
+	environ := env(t, srv, t.TempDir())
+	src, err := os.ReadFile(filepath.Join("testdata", "corpus", "华盛顿内幕_马斯克极其厌恶的奥尔特曼_如何赢得特朗普支持.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := writeFile(t, filepath.Join(t.TempDir(), "seed.txt"), src)
+	file := runXlate(t, environ, nil, seed)
+	stdin := runXlate(t, environ, src)
+	if file.code != 0 || stdin.code != 0 || file.stdout != stdin.stdout {
+		t.Fatalf("file: exit %d, stdin: exit %d, same output: %v\n%s%s", file.code, stdin.code, file.stdout == stdin.stdout, file.stderr, stdin.stderr)
+	}
+	checkOutput(t, "seed.txt", src, file.stdout)
+	_, body, _ := strings.Cut(strings.TrimPrefix(file.stdout, "---\n"), "\n---\n")
+	for _, bad := range []string{"title:", "date:", "tags:", "<div", "<p>", "<img", "<span", "<br", "\\---"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("the body holds %q", bad)
+		}
+	}
+	if !strings.HasPrefix(file.stdout, "---\ntitle: \""+fakeopenai.Translate("华盛顿内幕：马斯克极其厌恶的奥尔特曼 如何赢得特朗普支持")) {
+		t.Errorf("the output does not open with the English title:\n%.300s", file.stdout)
+	}
+}

@@ -314,18 +314,16 @@ type hugoSource struct {
 	data []byte
 }
 
-// hugoCheckTitle: Hugo's title of an output page is English, and not empty
-// when the original has a title. (An untitled original, plain text whose
-// first line does not read like a title, stays untitled by design.)
+// hugoCheckTitle: Hugo's title of an output page is English and never
+// empty: an untitled original (plain text whose first line does not read
+// like a title) gets one from its summary or its first translated sentence.
 func hugoCheckTitle(t *testing.T, p hugoPage, src hugoSource) {
 	t.Helper()
-	fm, _ := hugoFrontMatter(src.data)
-	origTitle, _ := fm["title"].(string)
 	switch {
 	case hugoHasHan(p.Title):
 		t.Errorf("%s: Hugo's .Title is %q: want English", p.File, p.Title)
-	case strings.TrimSpace(p.Title) == "" && strings.TrimSpace(origTitle) != "":
-		t.Errorf("%s: Hugo's .Title is empty; the original %s has the title %q", p.File, src.name, origTitle)
+	case strings.TrimSpace(p.Title) == "":
+		t.Errorf("%s: Hugo's .Title is empty (original %s): every page needs a title to show in lists", p.File, src.name)
 	}
 }
 
@@ -377,11 +375,11 @@ func hugoPlainText(s string) string {
 // hugoHasText reports whether an original has text to translate, as xlate
 // reads it.
 func hugoHasText(src hugoSource) bool {
-	a, err := article.Parse(src.data, strings.ToLower(filepath.Ext(src.name)))
+	a, err := article.Parse(src.data, article.SyntaxAuto)
 	if err != nil {
 		return true
 	}
-	return slices.ContainsFunc(a.Segments(), func(s article.Segment) bool { return translate.NeedsTranslation(s.Text) })
+	return slices.ContainsFunc(a.Segments(false), func(s article.Segment) bool { return translate.NeedsTranslation(s.Text) })
 }
 
 // hugoFrontMatter decodes a file's YAML (---), TOML (+++) or JSON ({) front
