@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -264,5 +265,71 @@ func TestTwoProcessesShareOneCache(t *testing.T) {
 	srv.Reset()
 	if r := runXlate(t, env(t, srv, cacheDir), nil, "-q", "--chunk-tokens", "300", "-o", filepath.Join(t.TempDir(), "c"), faultDir(t)); r.code != 0 || srv.Count() != 0 {
 		t.Errorf("third run: exit %d, %d requests; want 0", r.code, srv.Count())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestInterruptWhileBlockedOnInput: Ctrl-C while xlate waits for input that
+// never comes (a pipe whose writer stays silent, a FIFO nobody opens)
+// stops it at once with exit 130, not at EOF and not with "empty file".
+func TestInterruptWhileBlockedOnInput(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{APIKey: testKey})
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{{"stdin", nil}, {"fifo", []string{fifo}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(xlateBin, append([]string{"--verbose"}, tc.args...)...)
+			cmd.Env = env(t, srv, t.TempDir())
+			stdin, err := cmd.StdinPipe() // held open, never written
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			var errb lockedBuffer
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// The settings line comes after the signal handler is set.
+			waitFor(t, "xlate to start", func() bool { return strings.Contains(errb.String(), "settings") })
+			time.Sleep(100 * time.Millisecond) // into the blocking read
+			start := time.Now()
+			_ = cmd.Process.Signal(os.Interrupt)
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("xlate ignored Ctrl-C while blocked on its input; stderr:\n%s", errb.String())
+			}
+			t.Logf("exited %v after Ctrl-C", time.Since(start).Round(time.Millisecond))
+			if code := cmd.ProcessState.ExitCode(); code != 130 || strings.Contains(errb.String(), "empty file") {
+				t.Errorf("exit %d, want 130; stderr:\n%s", code, errb.String())
+			}
+		})
 	}
 }
