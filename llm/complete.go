@@ -1,11 +1,13 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"mime"
 	"net/http"
 	"regexp"
 	"strings"
@@ -276,5 +278,39 @@ func (t *capturingTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 		cp.status, cp.header = resp.StatusCode, resp.Header.Clone()
 		cp.mu.Unlock()
 	}
+	if err == nil && resp.StatusCode < 300 {
+		if ct, page := htmlPage(resp); page {
+			resp.Body.Close()
+			return nil, &NotAPIError{URL: r.URL.Redacted(), ContentType: ct}
+		}
+	}
 	return resp, err //nolint:wrapcheck // a RoundTripper must return the base's error as is
+}
+
+// htmlPage reports whether a successful response is an HTML page: its
+// Content-Type says so, or, without a telling one, its body starts like a
+// page (which is then put back for the reader).
+func htmlPage(resp *http.Response) (string, bool) {
+	ct := resp.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch mt {
+	case "text/html", "application/xhtml+xml":
+		return ct, true
+	case "", "text/plain", "application/octet-stream":
+		head := make([]byte, 64)
+		n, _ := io.ReadFull(resp.Body, head)
+		head = head[:n]
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+		start := strings.ToLower(strings.TrimSpace(string(head)))
+		if strings.HasPrefix(start, "<!doctype html") || strings.HasPrefix(start, "<html") {
+			if ct == "" {
+				ct = "no Content-Type"
+			}
+			return ct, true
+		}
+	}
+	return ct, false
 }

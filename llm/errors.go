@@ -60,6 +60,63 @@ func (e *APIError) Error() string {
 	}
 }
 
+// Systemic reports whether the error is the setup's, not one request's:
+// the key (401), the model or the URL (404, and 405 or 501 from a server
+// that is no API), the quota. Every other request would fail the same way.
+func (e *APIError) Systemic() bool {
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return true
+	}
+	switch {
+	case e.Code == "insufficient_quota":
+		return true
+	}
+	return false
+}
+
+// NotAPIError is a successful HTTP answer that is a web page, not the API:
+// the base URL points at a website, a login portal or a proxy's page.
+type NotAPIError struct {
+	URL         string // the request's URL
+	ContentType string
+}
+
+func (e *NotAPIError) Error() string {
+	return fmt.Sprintf("%s answered with an HTML page (%s), not an OpenAI-compatible API: check the base URL", e.URL, e.ContentType)
+}
+
+// Systemic is true: every request goes to the same URL.
+func (e *NotAPIError) Systemic() bool { return true }
+
+// unreachableError is a server that cannot be reached at all: the
+// connection is refused or the host name does not resolve.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string  { return e.err.Error() }
+func (e *unreachableError) Unwrap() error  { return e.err }
+func (e *unreachableError) Systemic() bool { return true }
+
+// IsSystemic reports whether err comes from the setup (key, model, URL,
+// quota, an unreachable server) rather than from one request: the same
+// error would meet every other request of the run.
+func IsSystemic(err error) bool {
+	return Systemic(err) != nil
+}
+
+// Systemic returns the systemic error in err's chain (see IsSystemic), or
+// nil: the setup's failure without the file and step it met first.
+func Systemic(err error) error {
+	var s interface {
+		error
+		Systemic() bool
+	}
+	if errors.As(err, &s) && s.Systemic() {
+		return s
+	}
+	return nil
+}
+
 // retryable reports whether the same request may succeed later.
 func (e *APIError) retryable() bool {
 	switch {
@@ -101,13 +158,15 @@ func (c *OpenAI) classify(err error, cp *captured) failure {
 			e.Message = http.StatusText(re.HTTPStatusCode) // an HTML error page
 		}
 		return c.withWait(e, cp)
+	case errors.As(err, new(*NotAPIError)):
+		return failure{err: err}
 	case errors.Is(err, ErrStalled), errors.Is(err, errTimeout),
 		errors.Is(err, errNoChoices), errors.Is(err, errIncomplete):
 		return failure{err: err, retry: true}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return failure{err: fmt.Errorf("%w (is the server at %s running?)", err, c.baseURL)}
+		return failure{err: &unreachableError{fmt.Errorf("%w (is the server at %s running?)", err, c.baseURL)}}
 	case isDNSNotFound(err):
-		return failure{err: err}
+		return failure{err: &unreachableError{err}}
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.EPIPE), isNetError(err), isJSONError(err):
 		return failure{err: err, retry: true}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/xlate/xlate/llm"
 )
 
 // MaxInputBytes is the largest input xlate reads. A larger file is
@@ -28,10 +30,15 @@ const StaleTempAge = time.Minute
 
 // Report is the outcome of a run.
 type Report struct {
-	Done         int // outputs written (dry run: files planned)
-	Cached       int // of Done, those that needed no request
-	Failed       int
-	Own          int // inputs that are xlate's own outputs, skipped (ErrOwnOutput)
+	Done   int // outputs written (dry run: files planned)
+	Cached int // of Done, those that needed no request
+	Failed int
+	Own    int // inputs that are xlate's own outputs, skipped (ErrOwnOutput)
+	// Systemic is the first failure that was the setup's, not a file's (see
+	// llm.IsSystemic): the run stopped there, reported it once, and left
+	// NotAttempted files (those not started, and those it cut short).
+	Systemic     error
+	NotAttempted int
 	Interrupted  bool
 	SourceTokens int64    // tokens of the Chinese text of the files done
 	Plan         Estimate // dry run: the totals
@@ -60,18 +67,32 @@ type RunOptions struct {
 // Run processes jobs, files in parallel, and writes each output when it is
 // complete. A failing file is reported through opts.Errorf and does not stop
 // the others. When ctx is cancelled, dispatching stops, finished outputs stay
-// and no partial output is written.
+// and no partial output is written. A systemic failure (a wrong key, model
+// or URL: llm.IsSystemic) stops the run the same way: it is not reported
+// per file but once, in Report.Systemic.
 func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report {
 	if opts.Files <= 0 {
 		opts.Files = 4
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var (
-		mu  sync.Mutex // guards rep and serialises error lines
-		rep Report
+		mu      sync.Mutex // guards rep and serialises error lines
+		rep     Report
+		started int
 	)
 	report := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
+		if llm.IsSystemic(err) || rep.Systemic != nil {
+			// The setup's failure: stop, and say it once.
+			if rep.Systemic == nil {
+				rep.Systemic = err
+				stop()
+			}
+			rep.NotAttempted++
+			return
+		}
 		rep.Failed++
 		if opts.Failed != nil {
 			opts.Failed(err)
@@ -92,6 +113,9 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 			if ctx.Err() != nil {
 				return nil
 			}
+			mu.Lock()
+			started++
+			mu.Unlock()
 			start := time.Now()
 			res, err := p.runJob(ctx, job, opts)
 			if err == nil && opts.Logger != nil {
@@ -112,7 +136,13 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 				}
 				mu.Unlock()
 			case errIsCancel(err) && ctx.Err() != nil:
-				// Interrupted: not a failure of this file.
+				// Interrupted, or cut short after a systemic failure: not a
+				// failure of this file.
+				mu.Lock()
+				if rep.Systemic != nil {
+					rep.NotAttempted++
+				}
+				mu.Unlock()
 			case errors.Is(err, ErrOwnOutput):
 				mu.Lock()
 				rep.Own++
@@ -127,7 +157,11 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 		})
 	}
 	_ = g.Wait()
-	rep.Interrupted = ctx.Err() != nil
+	if rep.Systemic != nil {
+		rep.NotAttempted += len(jobs) - started
+	} else {
+		rep.Interrupted = ctx.Err() != nil
+	}
 	return rep
 }
 

@@ -189,6 +189,7 @@ type options struct {
 	apiKey      string
 	apiVersion  string // azure
 	model       string
+	modelFrom   string // where the model name came from ("flag", "env XLATE_MODEL", …)
 	lang        string
 	glossary    string // path
 	suffix      string
@@ -229,6 +230,7 @@ func resolveOptions(c *cli.Context, st *settings, keyNeeded bool) (options, erro
 		apiKey:      strings.TrimSpace(c.String("api-key")),
 		apiVersion:  c.String("azure-api-version"),
 		model:       strings.TrimSpace(c.String("model")),
+		modelFrom:   st.sources["model"].String(),
 		lang:        strings.TrimSpace(c.String("to")),
 		glossary:    c.String("glossary"),
 		suffix:      suffix(c.String("suffix")),

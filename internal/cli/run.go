@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xlate/xlate/cache"
@@ -67,6 +70,13 @@ func run(ctx context.Context, o options, s Streams) error {
 	rep.Failed += len(skipped)
 	wall := time.Since(start)
 
+	if rep.Systemic != nil {
+		errorf("%s", llm.Systemic(rep.Systemic))
+		fmt.Fprintln(s.Err, "hint:", systemicHint(o, rep.Systemic))
+		if rep.NotAttempted > 0 && len(jobs) > 1 {
+			fmt.Fprintf(s.Err, "%s stopped: %d of %d files not attempted\n", st.prefix(), rep.NotAttempted, len(jobs))
+		}
+	}
 	if o.dryRun {
 		writePlan(s.Out, o, rep)
 	}
@@ -83,6 +93,10 @@ func run(ctx context.Context, o options, s Streams) error {
 		}
 	}
 	switch {
+	case rep.Systemic != nil && rep.Done == 0:
+		return exitError(ExitUsage) // nothing was written: a configuration error
+	case rep.Systemic != nil:
+		return exitError(ExitFailed)
 	case rep.Interrupted:
 		fmt.Fprintln(s.Err, st.prefix(), "interrupted; finished files are written and finished paragraphs cached: run the same command again to resume")
 		return exitError(ExitInterrupted)
@@ -90,6 +104,26 @@ func run(ctx context.Context, o options, s Streams) error {
 		return exitError(ExitFailed)
 	}
 	return nil
+}
+
+// systemicHint says what to change after a failure of the setup.
+func systemicHint(o options, err error) string {
+	var ae *llm.APIError
+	var na *llm.NotAPIError
+	switch {
+	case errors.As(err, &ae) && ae.Status == http.StatusUnauthorized:
+		if o.provider.keyEnv == "" {
+			return "the server wants a key: pass --api-key"
+		}
+		return fmt.Sprintf("set %s to a valid key for %s (or pass --api-key)", o.provider.keyEnv, o.baseURL)
+	case errors.As(err, &ae) && ae.Code == "insufficient_quota":
+		return "the account behind the key has no quota left: check its plan and billing"
+	case errors.As(err, &ae) && ae.Status == http.StatusNotFound && strings.Contains(ae.Error(), "model not found"):
+		return fmt.Sprintf("the model %q (from %s) is not served at %s: name another with --model", o.model, o.modelFrom, o.baseURL)
+	case errors.As(err, &na), errors.As(err, &ae):
+		return fmt.Sprintf("%s is not an OpenAI-compatible API: check --base-url (it usually ends in /v1)", o.baseURL)
+	}
+	return fmt.Sprintf("no server answers at %s: start it, or check --base-url", o.baseURL)
 }
 
 // openStore opens the cache the options name (a Nop with --no-cache).
