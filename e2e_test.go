@@ -354,7 +354,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad layout", base, []string{"--layout", "fancy", corpus + "/plain-seed-cnbeta.txt"}, 2, "--layout"},
 		{"missing file", base, []string{"nope.md"}, 1, "nope.md"},
 		{"unknown flag", base, []string{"--frobnicate"}, 2, "frobnicate"},
-		{"wrong key", append(base, "OPENAI_API_KEY=sk-wrong"), []string{corpus + "/plain-seed-cnbeta.txt"}, 1, "401"},
+		{"wrong key", append(base, "OPENAI_API_KEY=sk-wrong"), []string{corpus + "/plain-seed-cnbeta.txt"}, 2, "401"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

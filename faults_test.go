@@ -305,30 +305,41 @@ func TestFaultsMixed(t *testing.T) {
 }
 
 func TestFaultsFatal(t *testing.T) {
+	// A failure of the setup (key, model, quota) stops the run at once and
+	// is said once (exit 2: nothing written); one of a request (403, 400)
+	// fails each file (exit 1).
 	tests := []struct {
-		name   string
-		opts   fakeopenai.Options
-		env    []string
-		stderr string
+		name     string
+		opts     fakeopenai.Options
+		env      []string
+		stderr   string
+		systemic bool
 	}{
-		{"401 bad key", fakeopenai.Options{APIKey: "sk-other"}, nil, "authentication failed (401)"},
-		{"403", fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Status: 403})}, nil, "(403)"},
-		{"404 unknown model", fakeopenai.Options{Models: []string{"gpt-4o"}}, nil, "model not found (404)"},
-		{"400", fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Status: 400})}, nil, "(400)"},
-		{"quota", fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.QuotaExceeded())}, nil, "quota"},
+		{"401 bad key", fakeopenai.Options{APIKey: "sk-other"}, nil, "authentication failed (401)", true},
+		{"403", fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Status: 403})}, nil, "(403)", false},
+		{"404 unknown model", fakeopenai.Options{Models: []string{"gpt-4o"}}, nil, "model not found (404)", true},
+		{"400", fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Status: 400})}, nil, "(400)", false},
+		{"quota", fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.QuotaExceeded())}, nil, "quota exceeded (429)", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := fakeopenai.New(t, tt.opts)
 			out := filepath.Join(t.TempDir(), "out")
 			r := runXlate(t, env(t, srv, t.TempDir()), nil, append([]string{"--retry-backoff", "1ms", "-o", out}, faultDir(t))...)
-			if r.code != 1 {
-				t.Errorf("exit %d, want 1", r.code)
+			wantCode, want := 1, fmt.Sprintf("0 done (0 from cache), %d failed", len(faultFiles))
+			if tt.systemic {
+				wantCode, want = 2, fmt.Sprintf("%d of %d files not attempted", len(faultFiles), len(faultFiles))
+				if n := strings.Count(r.stderr, tt.stderr); n != 1 {
+					t.Errorf("%q said %d times, want once", tt.stderr, n)
+				}
+			}
+			if r.code != wantCode {
+				t.Errorf("exit %d, want %d", r.code, wantCode)
 			}
 			if !strings.Contains(r.stderr, tt.stderr) {
 				t.Errorf("stderr %q does not say %q", r.stderr, tt.stderr)
 			}
-			if want := fmt.Sprintf("0 done (0 from cache), %d failed", len(faultFiles)); !strings.Contains(r.stderr, want) {
+			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks the honest summary %q:\n%s", want, r.stderr)
 			}
 			if entries, _ := os.ReadDir(out); len(entries) != 0 {
@@ -434,7 +445,7 @@ func TestAPIKeyNeverShown(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{APIKey: "sk-the-right-one"})
 	cacheDir := t.TempDir()
 	r := runXlate(t, env(t, srv, cacheDir), []byte("你好。\n"), "--verbose", "--retry-backoff", "1ms")
-	if r.code != 1 || !strings.Contains(r.stderr, "401") {
+	if r.code != 2 || !strings.Contains(r.stderr, "401") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	ok := fakeopenai.New(t, fakeopenai.Options{APIKey: testKey})
