@@ -51,7 +51,7 @@ func (c *OpenAI) Complete(ctx context.Context, req Request) (Response, error) {
 		var f failure
 		var wait time.Duration
 		if err != nil && ctx.Err() == nil {
-			f = c.classify(err, hdr)
+			f = c.classify(err, hdr, req.Partial)
 			wait = f.wait
 			if wait == 0 {
 				wait = rand.N(min(maxBackoff, c.backoff<<attempt) + 1)
@@ -137,22 +137,21 @@ func reasoningModel(model string) bool {
 	return false
 }
 
-// attempt makes one request under the attempt timeout. It returns the
-// response headers seen, for Retry-After.
+// attempt makes one request under the attempt timeout: the whole answer
+// in JSON mode, its first chunk when streaming (see completeStream). It
+// returns the response headers seen, for Retry-After.
 func (c *OpenAI) attempt(ctx context.Context, cr openai.ChatCompletionRequest) (Response, *captured, error) {
 	cp := &captured{}
-	actx, cancel := context.WithTimeoutCause(ctx, c.timeout, errTimeout)
-	defer cancel()
-	actx = context.WithValue(actx, captureKey{}, cp)
+	actx := context.WithValue(ctx, captureKey{}, cp)
 	c.requests.Add(1)
-	var resp Response
-	var err error
 	if c.stream {
-		resp, err = c.completeStream(actx, cr)
-	} else {
-		resp, err = c.completeJSON(actx, cr)
+		resp, err := c.completeStream(actx, cr)
+		return resp, cp, err
 	}
-	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errTimeout) {
+	tctx, cancel := context.WithTimeoutCause(actx, c.timeout, errTimeout)
+	defer cancel()
+	resp, err := c.completeJSON(tctx, cr)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(tctx), errTimeout) {
 		err = fmt.Errorf("%w after %s", errTimeout, c.timeout)
 	}
 	return resp, cp, err
@@ -181,14 +180,30 @@ func ResponseOf(r openai.ChatCompletionResponse) (Response, error) {
 	}, nil
 }
 
+// completeStream reads a streamed answer. The first chunk must come within
+// the attempt timeout and the stall timeout; after it, each next chunk
+// within the stall timeout, however long the whole answer takes. An
+// answer cut after some content comes back as a *PartialError.
 func (c *OpenAI) completeStream(ctx context.Context, cr openai.ChatCompletionRequest) (Response, error) {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stall := time.AfterFunc(c.stall, func() { cancel(ErrStalled) })
+	first := min(c.timeout, c.stall)
+	stall := time.AfterFunc(first, func() { cancel(ErrStalled) })
 	defer stall.Stop()
+	var b strings.Builder
 	stalled := func(err error) error {
 		if errors.Is(context.Cause(sctx), ErrStalled) {
-			return fmt.Errorf("%w: no data for %s", ErrStalled, c.stall)
+			switch {
+			case b.Len() > 0:
+				err = fmt.Errorf("%w: no data for %s", ErrStalled, c.stall)
+			case first < c.stall:
+				err = fmt.Errorf("%w after %s: no answer began", errTimeout, first)
+			default:
+				err = fmt.Errorf("%w: no data for %s", ErrStalled, c.stall)
+			}
+		}
+		if content := stripThink(b.String()); content != "" && ctx.Err() == nil {
+			return &PartialError{Content: content, Err: err}
 		}
 		return err
 	}
@@ -199,7 +214,6 @@ func (c *OpenAI) completeStream(ctx context.Context, cr openai.ChatCompletionReq
 	}
 	defer st.Close()
 	var (
-		b      strings.Builder
 		resp   Response
 		chunks int
 	)
@@ -228,7 +242,7 @@ func (c *OpenAI) completeStream(ctx context.Context, cr openai.ChatCompletionReq
 	}
 	if resp.FinishReason == "" {
 		// A cut stream that still ended cleanly; the answer may be partial.
-		return Response{}, fmt.Errorf("%w (%d chunks)", errIncomplete, chunks)
+		return Response{}, stalled(fmt.Errorf("%w (%d chunks)", errIncomplete, chunks))
 	}
 	resp.Content = stripThink(b.String())
 	return resp, nil

@@ -139,7 +139,7 @@ type failure struct {
 
 // classify decides whether err is worth retrying and how long the server
 // asked to wait.
-func (c *OpenAI) classify(err error, cp *captured) failure {
+func (c *OpenAI) classify(err error, cp *captured, partial bool) failure {
 	var oe *openai.APIError
 	var re *openai.RequestError
 	switch {
@@ -160,6 +160,8 @@ func (c *OpenAI) classify(err error, cp *captured) failure {
 		return c.withWait(e, cp)
 	case errors.As(err, new(*NotAPIError)):
 		return failure{err: err}
+	case errors.As(err, new(*PartialError)) && partial:
+		return failure{err: err} // the caller keeps what came and asks for the rest
 	case errors.Is(err, ErrStalled), errors.Is(err, errTimeout),
 		errors.Is(err, errNoChoices), errors.Is(err, errIncomplete):
 		return failure{err: err, retry: true}

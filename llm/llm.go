@@ -123,7 +123,25 @@ type Request struct {
 	// last user message (a translation's length). Once the server reports
 	// the real usage, the difference is charged or given back.
 	PromptTokens, ExpectedOutputTokens int
+	// Partial says the caller can use part of an answer: a stream cut after
+	// some content (stalled, reset, ended without a finish reason) is then
+	// not retried but returned at once as a *PartialError holding what
+	// came, so that the caller keeps it and asks only for the rest.
+	Partial bool
 }
+
+// PartialError is a streamed answer cut before its end, with the content
+// received until then (reasoning blocks stripped); see Request.Partial.
+type PartialError struct {
+	Content string
+	Err     error
+}
+
+func (e *PartialError) Error() string {
+	return fmt.Sprintf("%v after %d bytes of the answer", e.Err, len(e.Content))
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
 
 // Usage is the token usage the server reported for one answer (zero if it
 // reported none).
@@ -156,7 +174,10 @@ type Config struct {
 	// Retries is how many times a failed request is retried (default
 	// DefaultRetries; negative = none).
 	Retries int
-	// Timeout bounds one attempt (default DefaultTimeout).
+	// Timeout bounds one attempt (default DefaultTimeout). A streamed
+	// answer must start within it; once chunks flow, only StallTimeout
+	// applies, so that a slow but steady stream (a model on a CPU) is never
+	// cut for its length.
 	Timeout time.Duration
 	// StallTimeout, when streaming, is the longest wait for the next chunk,
 	// counted from the start of the request (default DefaultStallTimeout).

@@ -302,14 +302,16 @@ func TestStallAndTimeout(t *testing.T) {
 		name   string
 		stream bool
 		cfg    Config
+		fault  fakeopenai.Fault
 	}{
-		{"stream stall", true, Config{StallTimeout: 200 * time.Millisecond}},
-		{"json timeout", false, Config{Timeout: 200 * time.Millisecond}},
-		{"stream timeout", true, Config{Timeout: 200 * time.Millisecond}},
+		{"stream stall", true, Config{StallTimeout: 200 * time.Millisecond}, fakeopenai.Fault{Stall: true}},
+		{"json timeout", false, Config{Timeout: 200 * time.Millisecond}, fakeopenai.Fault{Stall: true}},
+		// Streaming, --timeout bounds the wait for the answer to begin.
+		{"stream timeout", true, Config{Timeout: 200 * time.Millisecond}, fakeopenai.Fault{TTFT: time.Minute}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.FailFirst(1, fakeopenai.Fault{Stall: true})})
+			s := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.FailFirst(1, tt.fault)})
 			tt.cfg.Stream = tt.stream
 			c, w := newClient(t, s, tt.cfg)
 			resp, err := c.Complete(context.Background(), translateReq())
@@ -322,6 +324,26 @@ func TestStallAndTimeout(t *testing.T) {
 				t.Errorf("content %q, %d requests, waits %v", resp.Content, s.Count(), w.d)
 			}
 		})
+	}
+	// A slow but steady stream outlives --timeout: only a stall cuts it.
+	s0 := fakeopenai.New(t, fakeopenai.Options{TokensPerSecond: 100})
+	c0, _ := newClient(t, s0, Config{Stream: true, Timeout: 50 * time.Millisecond, StallTimeout: 5 * time.Second, Retries: -1})
+	start := time.Now()
+	if resp, err := c0.Complete(context.Background(), translateReq()); err != nil || resp.Content != fakeopenai.TranslateSegments(user) {
+		t.Errorf("steady stream longer than --timeout: %v", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("the stream took %v, not longer than --timeout: the case proves nothing", d)
+	}
+	// A cut stream with content, for a caller that takes part of an answer:
+	// no retry, the content comes back.
+	sp := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Stall: true})})
+	cp, _ := newClient(t, sp, Config{Stream: true, StallTimeout: 50 * time.Millisecond})
+	req := translateReq()
+	req.Partial = true
+	var pe *PartialError
+	if _, err := cp.Complete(context.Background(), req); !errors.As(err, &pe) || pe.Content == "" || cp.Stats().Requests != 1 {
+		t.Errorf("partial: err = %v after %d requests, want a PartialError with content after 1", err, cp.Stats().Requests)
 	}
 	// When every attempt stalls, the error says so.
 	s := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.Always(fakeopenai.Fault{Stall: true})})

@@ -79,7 +79,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Category: catRequests, Name: "stream", Value: true, Usage: "stream answers (SSE); --stream=false for servers that cannot"},
 		&cli.IntFlag{Category: catRequests, Name: "retries", Value: 4, Usage: "retries of a failed request (429, 5xx, timeouts)"},
 		&cli.DurationFlag{Category: catRequests, Name: "retry-backoff", Value: time.Second, Usage: "base of the exponential backoff between retries (when the server does not say how long to wait)"},
-		&cli.DurationFlag{Category: catRequests, Name: "timeout", Value: 120 * time.Second, Usage: "time limit of one request"},
+		&cli.DurationFlag{Category: catRequests, Name: "timeout", Value: 120 * time.Second, Usage: "time limit of one request; streaming, the time the answer has to begin (then only --stall-timeout applies)"},
 		&cli.DurationFlag{Category: catRequests, Name: "stall-timeout", Value: 60 * time.Second, Usage: "streaming: give up on (and retry) a request that sends nothing for this long"},
 		&cli.IntFlag{Category: catRequests, Name: "rpm", Usage: "client-side limit: requests per minute (0 = none); set it just under your provider's limit"},
 		&cli.IntFlag{Category: catRequests, Name: "tpm", Usage: "client-side limit: tokens per minute, prompt plus answer (0 = none)"},
