@@ -12,6 +12,7 @@ import (
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/internal/fakeopenai"
 	"github.com/xlate/xlate/llm"
 )
 
@@ -50,10 +51,10 @@ func (c *stubClient) count() int {
 }
 
 // english is the stub's "translation": deterministic, free of Chinese and
-// of a plausible length.
+// of a plausible length and sentence count (the fake model's pseudo-English
+// after a marker of the source's length).
 func english(s string) string {
-	n := len([]rune(s))
-	return fmt.Sprintf("EN<%d>%s", n, strings.Repeat("e", n))
+	return fmt.Sprintf("EN<%d> %s", len([]rune(s)), fakeopenai.Translate(s))
 }
 
 // answerAll answers every segment correctly, in id order.
@@ -131,11 +132,11 @@ func TestImplausibleLength(t *testing.T) {
 		strings.Repeat("word ", 2000):                                     true,
 	}
 	for out, want := range tests {
-		if got := LookupLang("").implausibleLength(src, out); got != want {
-			t.Errorf("implausibleLength(%.20q) = %v, want %v", out, got, want)
+		if got := badLength(LookupLang(""), src, out); got != want {
+			t.Errorf("badLength(%.20q) = %v, want %v", out, got, want)
 		}
 	}
-	if LookupLang("").implausibleLength("是的。", "Yes.") {
+	if badLength(LookupLang(""), "是的。", "Yes.") {
 		t.Error("a short source was judged")
 	}
 }
