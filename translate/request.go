@@ -311,7 +311,7 @@ func extractBrief(answer string, kind brief, l Language) (string, bool) {
 		return "", false
 	}
 	text := strings.TrimSpace(m[1])
-	if text == "" || utf8.RuneCountInString(text) > 2000 || l.LooksChinese(text) || echoesPrompt(text) != "" {
+	if text == "" || utf8.RuneCountInString(text) > 2000 || l.LooksChinese(text) || EchoesPrompt(text) != "" {
 		return "", false
 	}
 	return text, true

@@ -334,9 +334,11 @@ func PromptMarkup(s string) string {
 // summary that repeats one echoes the request.
 var briefLabels = []string{"Title:", "Previous text:", "Glossary:"}
 
-// echoesPrompt reports why a note or summary s repeats the request's markup
-// or context lines, or "".
-func echoesPrompt(s string) string {
+// EchoesPrompt returns why a summary or note s repeats the prompt instead of
+// answering it, or "": it holds the prompt's markup (see PromptMarkup) or
+// one of the context labels of a request ("Title:", "Previous text:",
+// "Glossary:").
+func EchoesPrompt(s string) string {
 	if m := PromptMarkup(s); m != "" {
 		return "holds the prompt's " + m
 	}

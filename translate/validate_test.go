@@ -288,7 +288,7 @@ func TestPromptMarkup(t *testing.T) {
 			t.Errorf("PromptMarkup(%q) = %v, want %v", s, got, want)
 		}
 	}
-	if echoesPrompt("The key facts. Previous text: …") == "" {
+	if EchoesPrompt("The key facts. Previous text: …") == "" {
 		t.Error("a note repeating the request's context was accepted")
 	}
 }
