@@ -141,12 +141,29 @@ func containsAny(s string, subs ...string) bool {
 func (l Language) cjk() bool { return l.Script != ScriptOther }
 
 // join rejoins the translations of a paragraph that was split at sentence
-// ends.
+// ends. A part that ends in a line break (see keepBreak) is followed by the
+// next on a new line.
 func (l Language) join(parts []string) string {
-	if l.Spaced {
-		return strings.Join(parts, " ")
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 && l.Spaced && !strings.HasSuffix(parts[i-1], "\n") {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p)
 	}
-	return strings.Join(parts, "")
+	return b.String()
+}
+
+// keepBreak returns s, the translation of piece (a part of a split
+// segment), with the line break that ends the piece, if it ends in one:
+// the segment was cut after a hard break, which the answer, trimmed, lost.
+// Without it the parts would be rejoined with a space, the break a literal
+// backslash in mid-line.
+func keepBreak(piece, s string) string {
+	if tail := piece[len(strings.TrimRight(piece, " \t\r\n")):]; strings.Contains(tail, "\n") {
+		return s + "\n"
+	}
+	return s
 }
 
 // untranslated reports whether out, given as the translation of src, is

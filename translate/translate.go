@@ -494,6 +494,9 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 		if parts[p.ID] == nil {
 			parts[p.ID] = make([]string, p.Parts)
 		}
+		if p.Part < p.Parts-1 {
+			s = keepBreak(p.Text, s)
+		}
 		parts[p.ID][p.Part] = s
 		if done(parts[p.ID]) {
 			// Each piece kept its links (checkAnswer), so unmask cannot fail.

@@ -299,6 +299,28 @@ func TestTranslateSplitsLongParagraph(t *testing.T) {
 	}
 }
 
+func TestTranslateSplitKeepsHardBreaks(t *testing.T) {
+	// A paragraph of many lines (hard breaks), cut into parts at line ends:
+	// rejoined, each cut is a line break again, not a backslash in mid-line.
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("第%d行的内容比较长，用来测试拆分", i+1))
+	}
+	long := strings.Join(lines, "\\\n")
+	c := &stubClient{answer: good}
+	tr := newTestTranslator(t, c, cache.Nop{}, 100)
+	out, err := tr.Translate(context.Background(), Input{Texts: []string{long}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.count() < 3 {
+		t.Fatalf("requests = %d: not split", c.count())
+	}
+	if got := out.Texts[0]; strings.Contains(got, "\\ ") || strings.Count(got, "\\\n") != 39 {
+		t.Errorf("%d hard breaks (want 39), a backslash in mid-line: %v", strings.Count(got, "\\\n"), strings.Contains(got, "\\ "))
+	}
+}
+
 func TestTranslateSendsContextAndInstructions(t *testing.T) {
 	c := &stubClient{answer: good}
 	tr := newTestTranslator(t, c, cache.Nop{}, 64)
