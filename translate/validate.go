@@ -68,11 +68,13 @@ import (
 //     CJK character, or in . ! ? before a space; an answer's in . ! ?
 //     (also 。！？ in Chinese and Japanese, ؟ in Arabic, । in Hindi) before
 //     more text, after a space or glued to a capital, a digit or a quote;
-//     code spans aside. A source of three or more sentences answered with
-//     fewer than half as many is suspect: the human pairs have as many
-//     sentences in English or more, but for one (a long Chinese sentence is
-//     split, two are seldom merged). Not judged for Thai and for languages
-//     outside the table, which end sentences otherwise.
+//     code spans aside. A source of three or more sentences (of four or
+//     more characters on average: "好。走吧。快点！" may well become "OK,
+//     let's go, hurry!") answered with fewer than half as many is suspect:
+//     the human pairs have as many sentences in English or more, but for
+//     one (a long Chinese sentence is split, two are seldom merged). Not
+//     judged for Thai and for languages outside the table, which end
+//     sentences otherwise.
 //   - Retained source, for targets written without Han (all but Chinese and
 //     Japanese, which keep Han characters by design). Han characters of the
 //     answer that copy the source in runs of two or more (one, for a source
@@ -452,7 +454,7 @@ func (l Language) suspect(src, out string, keep []string) string {
 	lost := false
 	if enders := l.sentenceEnders(); enders != "" {
 		ns, no := sourceSentences(src), answerSentences(out, enders, l.Spaced)
-		if ns >= 3 && 2*no < ns {
+		if ns >= 3 && 2*no < ns && m.han >= 4*ns {
 			return fmt.Sprintf("answer has %d sentences for the source's %d", no, ns)
 		}
 		lost = no < ns

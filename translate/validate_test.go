@@ -183,6 +183,7 @@ func TestValidatorCatchesQuietFailures(t *testing.T) {
 		{"first sentence of two", "我们在这个项目上花了三年时间。第一年主要是收集数据，第二年搭建模型，第三年才开始真正的实验。", "We spent three years on this project.", true},
 		{"all four", para, paraEN, false},
 		{"two sentences merged into one", "你好。我是张三。", "Hi, I'm Zhang San.", false},
+		{"short sentences merged", "好。走吧。快点！", "OK, let's go, hurry!", false},
 		{"HELLO for a title", "华盛顿内幕：马斯克极其厌恶的奥尔特曼如何赢得特朗普支持", "HELLO", true},
 		{"short source, terse answer", "你用跑的。", "Run.", false},
 		{"nested opening tag", "第三段的内容。", "The third paragraph.\n<seg id=\"3\">The third paragraph.", true},
