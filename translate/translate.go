@@ -314,7 +314,18 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	}
 	for _, d := range dups {
 		out[d[0]] = out[d[1]]
+		if st.isTaken(d[1]) {
+			// The copy of an accepted suspect answer is one too.
+			for _, sp := range res.Suspects {
+				if sp.Index == d[1]-1 {
+					sp.Index = d[0] - 1
+					res.Suspects = append(res.Suspects, sp)
+					break
+				}
+			}
+		}
 	}
+	slices.SortFunc(res.Suspects, func(a, b Suspect) int { return a.Index - b.Index })
 	res.Title, res.Texts = out[0], out[1:]
 	return res, nil
 }

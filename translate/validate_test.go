@@ -374,11 +374,11 @@ func TestAcceptSuspect(t *testing.T) {
 		return b.String(), ""
 	}}
 	tr := newSuspectTranslator(t, c, store, Options{AcceptSuspect: true})
-	out, err := tr.Translate(context.Background(), in)
+	out, err := tr.Translate(context.Background(), Input{Texts: append(in.Texts, injected)}) // a copy of the paragraph too
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Texts[0] != "HELLO" || len(out.Suspects) != 1 || !out.Suspects[0].Accepted || out.Suspects[0].Index != 0 || tr.Stats().Accepted.Load() != 1 {
+	if out.Texts[0] != "HELLO" || out.Texts[2] != "HELLO" || len(out.Suspects) != 2 || !out.Suspects[0].Accepted || out.Suspects[0].Index != 0 || out.Suspects[1].Index != 2 || tr.Stats().Accepted.Load() != 1 {
 		t.Errorf("texts %q, suspects %+v", out.Texts, out.Suspects)
 	}
 	// The accepted answer was not cached: a later run asks for it again.
