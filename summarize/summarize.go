@@ -298,9 +298,11 @@ func (s *Summarizer) Parse(answer string) (Summary, error) {
 // ParseLang reads a summary in the answer format meant to be in language
 // lang. It accepts common variations (bold labels, "*" or numbered bullets,
 // reasoning blocks before it) and rejects answers without a TL;DR, with
-// fewer than 3 points, or whose TL;DR reads as Chinese left untranslated
+// fewer than 3 points, whose TL;DR reads as Chinese left untranslated
 // (translate.Language.LooksChinese: a Japanese or Chinese summary is Han
-// and passes). More than 5 points are cut to 5.
+// and passes), or whose TL;DR or a point echoes the prompt: its markup
+// (<article>, <notes>, <seg …) or a request's context label ("Title:"; see
+// translate.EchoesPrompt). More than 5 points are cut to 5.
 func ParseLang(answer, lang string) (Summary, error) {
 	return parse(answer, translate.LookupLang(lang))
 }
@@ -328,6 +330,11 @@ func parse(answer string, lang translate.Language) (Summary, error) {
 		return Summary{}, fmt.Errorf("answer has %d key points, want 3 to 5", len(sum.Points))
 	case lang.LooksChinese(sum.TLDR):
 		return Summary{}, errors.New("answer is still in Chinese")
+	}
+	for _, line := range append([]string{sum.TLDR}, sum.Points...) {
+		if why := translate.EchoesPrompt(line); why != "" {
+			return Summary{}, fmt.Errorf("answer echoes the prompt: it %s", why)
+		}
 	}
 	if len(sum.Points) > 5 {
 		sum.Points = sum.Points[:5]

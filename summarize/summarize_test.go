@@ -25,6 +25,9 @@ func TestParse(t *testing.T) {
 		{"no tldr", "- A.\n- B.\n- C.", Summary{}, "no TL;DR"},
 		{"too few points", "TL;DR: X.\n- A.", Summary{}, "1 key points"},
 		{"chinese", "TL;DR: 马斯克和奥尔特曼的争斗。\n- A.\n- B.\n- C.", Summary{}, "Chinese"},
+		{"prompt echo", "TL;DR: <notes> Title: Musk and Altman.\n- A.\n- B.\n- C.", Summary{}, "echoes the prompt"},
+		{"markup in a point", "TL;DR: Musk and Altman fight.\n- A.\n- <seg id=\"2\">B.</seg>\n- C.", Summary{}, "echoes the prompt"},
+		{"title label", "TL;DR: Title: Musk and Altman.\n- A.\n- B.\n- C.", Summary{}, "echoes the prompt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -175,6 +175,9 @@ func (t *Translator) Accept(r Request, content, finishReason string) Verdict {
 // if the segment's links cannot be put back.
 func (t *Translator) store1(p Piece, s string) bool {
 	if p.Parts > 1 {
+		if p.Part < p.Parts-1 {
+			s = keepBreak(p.Text, s)
+		}
 		_ = t.store.Put(t.partKey(p.Source, p.Part, p.Parts), []byte(s))
 		parts := make([]string, p.Parts)
 		for i := range parts {

@@ -3,7 +3,6 @@ package translate
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Target languages. The checks of an answer depend on how the target
@@ -40,13 +39,18 @@ type Language struct {
 	// not checked). Latin is listed for Latin-script languages, so an
 	// answer in Chinese or Cyrillic is caught, an English one is not.
 	letters []*unicode.RangeTable
+	// rate is the typical number of letters (and digits) a translation
+	// into the language has per Han character of its source; 0 for a
+	// language the table does not know. See validate.go.
+	rate float64
 }
 
 type langInfo struct {
 	name    string
 	script  Script
 	letters []*unicode.RangeTable
-	keys    string // lowercase names and codes, separated by "|"
+	keys    string  // lowercase names and codes, separated by "|"
+	rate    float64 // see Language.rate and validate.go
 }
 
 var (
@@ -55,30 +59,32 @@ var (
 )
 
 // languages is the table of known languages; any other name is used as
-// given, with ScriptOther, spaced and no script check.
+// given, with ScriptOther, spaced and no script check. The last column is
+// the language's rate (see validate.go for where each comes from);
+// Vietnamese has none measured, so its lengths are judged leniently.
 var languages = []langInfo{
-	{"English", ScriptOther, latin, "english|en"},
-	{"German", ScriptOther, latin, "german|de|deutsch"},
-	{"French", ScriptOther, latin, "french|fr|français|francais"},
-	{"Spanish", ScriptOther, latin, "spanish|es|español|espanol"},
-	{"Portuguese", ScriptOther, latin, "portuguese|pt|português|portugues"},
-	{"Italian", ScriptOther, latin, "italian|it|italiano"},
-	{"Dutch", ScriptOther, latin, "dutch|nl|nederlands"},
-	{"Polish", ScriptOther, latin, "polish|pl|polski"},
-	{"Turkish", ScriptOther, latin, "turkish|tr|türkçe|turkce"},
-	{"Vietnamese", ScriptOther, latin, "vietnamese|vi|tiếng việt"},
-	{"Indonesian", ScriptOther, latin, "indonesian|id|bahasa indonesia"},
-	{"Russian", ScriptOther, []*unicode.RangeTable{unicode.Cyrillic}, "russian|ru|русский"},
-	{"Ukrainian", ScriptOther, []*unicode.RangeTable{unicode.Cyrillic}, "ukrainian|uk|українська"},
-	{"Greek", ScriptOther, []*unicode.RangeTable{unicode.Greek}, "greek|el|ελληνικά"},
-	{"Arabic", ScriptOther, []*unicode.RangeTable{unicode.Arabic}, "arabic|ar|العربية"},
-	{"Hebrew", ScriptOther, []*unicode.RangeTable{unicode.Hebrew}, "hebrew|he|iw|עברית"},
-	{"Hindi", ScriptOther, []*unicode.RangeTable{unicode.Devanagari}, "hindi|hi|हिन्दी"},
-	{"Thai", ScriptOther, []*unicode.RangeTable{unicode.Thai}, "thai|th|ไทย"},
-	{"Japanese", ScriptJapanese, []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana}, "japanese|ja|jp|日本語|日语|日文"},
-	{"Korean", ScriptKorean, []*unicode.RangeTable{unicode.Hangul}, "korean|ko|kr|한국어|韩语|韓國語"},
-	{"Simplified Chinese", ScriptHans, han, "simplified chinese|chinese (simplified)|chinese|zh|zh-cn|zh-sg|zh-hans|zh-hans-cn|cmn|中文|简体中文|简体|汉语|普通话"},
-	{"Traditional Chinese", ScriptHant, han, "traditional chinese|chinese (traditional)|zh-tw|zh-hk|zh-mo|zh-hant|zh-hant-tw|zh-hant-hk|繁體中文|繁体中文|繁體|繁体|正體中文|中文（繁體）"},
+	{"English", ScriptOther, latin, "english|en", 3.0},
+	{"German", ScriptOther, latin, "german|de|deutsch", 3.48},
+	{"French", ScriptOther, latin, "french|fr|français|francais", 3.33},
+	{"Spanish", ScriptOther, latin, "spanish|es|español|espanol", 3.36},
+	{"Portuguese", ScriptOther, latin, "portuguese|pt|português|portugues", 3.21},
+	{"Italian", ScriptOther, latin, "italian|it|italiano", 3.42},
+	{"Dutch", ScriptOther, latin, "dutch|nl|nederlands", 3.66},
+	{"Polish", ScriptOther, latin, "polish|pl|polski", 3.24},
+	{"Turkish", ScriptOther, latin, "turkish|tr|türkçe|turkce", 3.03},
+	{"Vietnamese", ScriptOther, latin, "vietnamese|vi|tiếng việt", 0},
+	{"Indonesian", ScriptOther, latin, "indonesian|id|bahasa indonesia", 3.69},
+	{"Russian", ScriptOther, []*unicode.RangeTable{unicode.Cyrillic}, "russian|ru|русский", 3.42},
+	{"Ukrainian", ScriptOther, []*unicode.RangeTable{unicode.Cyrillic}, "ukrainian|uk|українська", 3.06},
+	{"Greek", ScriptOther, []*unicode.RangeTable{unicode.Greek}, "greek|el|ελληνικά", 3.57},
+	{"Arabic", ScriptOther, []*unicode.RangeTable{unicode.Arabic}, "arabic|ar|العربية", 2.10},
+	{"Hebrew", ScriptOther, []*unicode.RangeTable{unicode.Hebrew}, "hebrew|he|iw|עברית", 1.98},
+	{"Hindi", ScriptOther, []*unicode.RangeTable{unicode.Devanagari}, "hindi|hi|हिन्दी", 2.94},
+	{"Thai", ScriptOther, []*unicode.RangeTable{unicode.Thai}, "thai|th|ไทย", 3.12},
+	{"Japanese", ScriptJapanese, []*unicode.RangeTable{unicode.Han, unicode.Hiragana, unicode.Katakana}, "japanese|ja|jp|日本語|日语|日文", 1.31},
+	{"Korean", ScriptKorean, []*unicode.RangeTable{unicode.Hangul}, "korean|ko|kr|한국어|韩语|韓國語", 1.17},
+	{"Simplified Chinese", ScriptHans, han, "simplified chinese|chinese (simplified)|chinese|zh|zh-cn|zh-sg|zh-hans|zh-hans-cn|cmn|中文|简体中文|简体|汉语|普通话", 1.0},
+	{"Traditional Chinese", ScriptHant, han, "traditional chinese|chinese (traditional)|zh-tw|zh-hk|zh-mo|zh-hant|zh-hant-tw|zh-hant-hk|繁體中文|繁体中文|繁體|繁体|正體中文|中文（繁體）", 1.0},
 }
 
 // LookupLang returns the target language called name (an English or native
@@ -115,7 +121,7 @@ func findLang(key string) (Language, bool) {
 		for _, k := range strings.Split(li.keys, "|") {
 			if k == key {
 				spaced := li.script != ScriptHans && li.script != ScriptHant && li.script != ScriptJapanese
-				return Language{Name: li.name, Script: li.script, Spaced: spaced, letters: li.letters}, true
+				return Language{Name: li.name, Script: li.script, Spaced: spaced, letters: li.letters, rate: li.rate}, true
 			}
 		}
 	}
@@ -135,20 +141,38 @@ func containsAny(s string, subs ...string) bool {
 func (l Language) cjk() bool { return l.Script != ScriptOther }
 
 // join rejoins the translations of a paragraph that was split at sentence
-// ends.
+// ends. A part that ends in a line break (see keepBreak) is followed by the
+// next on a new line.
 func (l Language) join(parts []string) string {
-	if l.Spaced {
-		return strings.Join(parts, " ")
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 && l.Spaced && !strings.HasSuffix(parts[i-1], "\n") {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p)
 	}
-	return strings.Join(parts, "")
+	return b.String()
+}
+
+// keepBreak returns s, the translation of piece (a part of a split
+// segment), with the line break that ends the piece, if it ends in one:
+// the segment was cut after a hard break, which the answer, trimmed, lost.
+// Without it the parts would be rejoined with a space, the break a literal
+// backslash in mid-line.
+func keepBreak(piece, s string) string {
+	if tail := piece[len(strings.TrimRight(piece, " \t\r\n")):]; strings.Contains(tail, "\n") {
+		return s + "\n"
+	}
+	return s
 }
 
 // untranslated reports whether out, given as the translation of src, is
 // mostly the Chinese source left as it was.
 //
 //   - Other scripts and Korean: most of the source's Han characters remain
-//     and they make up a large part of the answer (a translation may keep a
-//     name in parentheses).
+//     and they make up a large part of the answer; Han in parentheses the
+//     source does not have is a name's original or a Korean hanja gloss,
+//     not counted.
 //   - Japanese: kanji are Han, so Han alone proves nothing; a long answer
 //     (16 or more Han characters) with no kana at all is Chinese.
 //   - Chinese: the answer may equal the source when the source is already
@@ -167,8 +191,10 @@ func (l Language) untranslated(src, out string) bool {
 		ws, wo := countOf(src, wrong), countOf(out, wrong)
 		return (ws > 0 && strings.TrimSpace(src) == out) || (wo >= 2 && 2*wo > ws)
 	}
-	hs, ho := hanCount(src), hanCount(out)
-	if ho == 0 {
+	// Han in parentheses gives a name's original ("Xi Jinping (习近平)",
+	// Korean hanja), unless the source has them there too.
+	hs, ho := hanCount(src), hanCount(out)-parenthesizedHan(src, out)
+	if ho <= 0 {
 		return false
 	}
 	letters := 0
@@ -180,29 +206,39 @@ func (l Language) untranslated(src, out string) bool {
 	return float64(ho) > 0.5*float64(hs) && float64(ho) > 0.3*float64(ho+letters)
 }
 
+// parenthesizedHan counts the Han characters of out inside parentheses
+// that src does not have around them.
+func parenthesizedHan(src, out string) int {
+	n, depth := 0, 0
+	rs := []rune(out)
+	for i := 0; i < len(rs); {
+		switch rs[i] {
+		case '(', '（':
+			depth++
+		case ')', '）':
+			depth = max(0, depth-1)
+		}
+		if depth == 0 || !unicode.Is(unicode.Han, rs[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && unicode.Is(unicode.Han, rs[j]) {
+			j++
+		}
+		if run := string(rs[i:j]); !strings.Contains(src, "("+run) && !strings.Contains(src, "（"+run) {
+			n += j - i
+		}
+		i = j
+	}
+	return n
+}
+
 // wrongScript reports an answer to a substantial source (10 or more Han
 // characters) with no letter of the target language's script: a model that
 // answered in English when asked for Japanese.
 func (l Language) wrongScript(src, out string) bool {
 	return l.letters != nil && hanCount(src) >= 10 && countIn(out, l.letters...) == 0
-}
-
-// implausibleLength reports a translation far too short or too long for its
-// source: an unrelated (or injected) reply under the right id. Alphabetic
-// languages run two to three letters per Chinese character, Chinese,
-// Japanese and Korean about one, so the bounds are loose and per script;
-// short sources are not judged.
-func (l Language) implausibleLength(src, out string) bool {
-	h := hanCount(src)
-	if h < 30 {
-		return false
-	}
-	lo, hi := 0.5, 12.0
-	if l.cjk() {
-		lo, hi = 0.3, 4
-	}
-	n := utf8.RuneCountInString(out)
-	return float64(n) < lo*float64(h) || float64(n) > hi*float64(utf8.RuneCountInString(src))
 }
 
 // LooksChinese reports whether s, a text meant to be in language l (a

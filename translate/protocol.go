@@ -82,30 +82,56 @@ type checker struct {
 }
 
 // segment returns why out is not a good translation of the masked source
-// src, or "" if it is. id names the segment in the reason.
-func (c checker) segment(id int, src, out string) string {
+// src, or "" if it is. id names the segment in the reason. suspect tells a
+// reason that judges the answer as a translation (left in Chinese, wrong
+// script, length, sentences, retained source, markup, lines, glossary),
+// which Options.AcceptSuspect may overrule, from a broken answer (empty,
+// links lost), which nothing can use.
+func (c checker) segment(id int, src, out string) (reason string, suspect bool) {
 	switch {
 	case out == "":
-		return fmt.Sprintf("segment %d answered empty", id)
-	case c.lang.untranslated(src, out):
-		return fmt.Sprintf("segment %d left in Chinese", id)
-	case c.lang.wrongScript(src, out):
-		return fmt.Sprintf("segment %d not in %s", id, c.lang.Name)
-	case c.lang.implausibleLength(src, out):
-		return fmt.Sprintf("segment %d answer implausibly short or long", id)
+		return fmt.Sprintf("segment %d answered empty", id), false
 	case !keepsLinks(src, out):
-		return fmt.Sprintf("segment %d lost or repeated a link", id)
+		return fmt.Sprintf("segment %d lost or repeated a link", id), false
+	case c.lang.untranslated(src, out):
+		return fmt.Sprintf("segment %d left in Chinese", id), true
+	case c.lang.wrongScript(src, out):
+		return fmt.Sprintf("segment %d not in %s", id, c.lang.Name), true
 	}
-	if terms := c.gloss.In(src); len(terms) > 0 {
+	terms := c.gloss.In(src)
+	var keep []string
+	for _, e := range terms {
+		keep = append(keep, e.Target)
+	}
+	if why := c.lang.suspect(src, out, keep); why != "" {
+		return fmt.Sprintf("segment %d: %s", id, why), true
+	}
+	if len(terms) > 0 {
 		// A substring test, case-insensitive: "Musk's" and "musk" have Musk.
 		lower := strings.ToLower(out)
 		for _, e := range terms {
 			if !strings.Contains(lower, strings.ToLower(e.Target)) {
-				return fmt.Sprintf("segment %d lacks the glossary rendering %q of %s", id, e.Target, e.Source)
+				return fmt.Sprintf("segment %d lacks the glossary rendering %q of %s", id, e.Target, e.Source), true
 			}
 		}
 	}
-	return ""
+	return "", false
+}
+
+// verdict is what checkAnswer made of an answer.
+type verdict struct {
+	good map[int]string // index -> translation
+	bad  []int          // indexes to ask again, in order
+	why  []string       // one reason per problem found
+	// suspect holds the answers of bad segments that were rejected only as
+	// implausible translations (see checker.segment), by index, with the
+	// reason: what Options.AcceptSuspect may take.
+	suspect map[int]suspectAnswer
+}
+
+// suspectAnswer is an answer rejected as an implausible translation.
+type suspectAnswer struct {
+	text, why string
 }
 
 // checkAnswer validates a translation answer for texts (ids 1..len(texts)).
@@ -116,17 +142,25 @@ func (c checker) segment(id int, src, out string) string {
 // renumbered), so every segment is asked again. A missing id often means the
 // model merged it into a neighbour, so a neighbour whose answer is much longer
 // than its source warrants (compared with the rest of the answer) is asked
-// again too.
+// again too. Answers that pass alone but are the same for sources that
+// clearly differ (see sameAnswers) are asked again.
 func checkAnswer(texts []string, answer string, c checker) (good map[int]string, bad []int, why []string) {
+	v := judgeAnswer(texts, answer, c)
+	return v.good, v.bad, v.why
+}
+
+// judgeAnswer is checkAnswer with the suspect answers.
+func judgeAnswer(texts []string, answer string, c checker) verdict {
 	got, dup, _ := parseAnswer(answer)
-	good = map[int]string{}
+	v := verdict{good: map[int]string{}, suspect: map[int]suspectAnswer{}}
 	var missing []int
 	for id := range got {
 		if id < 1 || id > len(texts) {
 			for i := range texts {
-				bad = append(bad, i)
+				v.bad = append(v.bad, i)
 			}
-			return good, bad, []string{fmt.Sprintf("answer has unknown segment id %d", id)}
+			v.why = []string{fmt.Sprintf("answer has unknown segment id %d", id)}
+			return v
 		}
 	}
 	for i, src := range texts {
@@ -134,20 +168,40 @@ func checkAnswer(texts []string, answer string, c checker) (good map[int]string,
 		out, ok := got[id]
 		switch {
 		case dup[id]:
-			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d answered more than once", id))
+			v.bad, v.why = append(v.bad, i), append(v.why, fmt.Sprintf("segment %d answered more than once", id))
 		case !ok:
-			bad, why = append(bad, i), append(why, fmt.Sprintf("segment %d missing from the answer", id))
+			v.bad, v.why = append(v.bad, i), append(v.why, fmt.Sprintf("segment %d missing from the answer", id))
 			missing = append(missing, i)
 		default:
-			if reason := c.segment(id, src, out); reason != "" {
-				bad, why = append(bad, i), append(why, reason)
-			} else {
-				good[i] = out
+			reason, soft := c.segment(id, src, out)
+			switch {
+			case reason == "":
+				v.good[i] = out
+			default:
+				v.bad, v.why = append(v.bad, i), append(v.why, reason)
+				if soft {
+					v.suspect[i] = suspectAnswer{out, reason}
+				}
 			}
 		}
 	}
-	bad, why = suspectNeighbours(texts, good, missing, bad, why)
-	return good, bad, why
+	// Identical answers are compared over every answered segment, so that a
+	// short segment answered like a long one that failed is caught too.
+	answered := map[int]string{}
+	for i := range texts {
+		if out, ok := got[i+1]; ok && out != "" && !dup[i+1] {
+			answered[i] = out
+		}
+	}
+	for i, reason := range sameAnswers(texts, answered) {
+		if out, ok := v.good[i]; ok {
+			v.suspect[i] = suspectAnswer{out, reason}
+			delete(v.good, i)
+			v.bad, v.why = append(v.bad, i), append(v.why, reason)
+		}
+	}
+	v.bad, v.why = suspectNeighbours(texts, v.good, missing, v.bad, v.why)
+	return v
 }
 
 // suspectNeighbours moves into bad the good neighbours of missing segments

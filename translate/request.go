@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/llm"
@@ -56,51 +57,116 @@ type job struct {
 	title, prev string
 	brief       brief             // asked on the chunk's first request only
 	gotBrief    func(text string) // receives the note or summary of that answer
+	// reask is set once the chunk's first request was made: every later
+	// one is a re-ask, taken from the file's budget.
+	reask  bool
+	budget *budget
 }
 
 // maxAsks is how many times the same segments are sent before the chunk is
 // split in halves.
 const maxAsks = 2
 
+// budget caps the re-asks of one Translate call (one file): requests made
+// again because an answer was broken or suspect, bisections included.
+type budget struct {
+	limit int64 // < 0: no cap
+	used  atomic.Int64
+}
+
+// take reports whether one more re-ask is allowed, counting it if so.
+func (b *budget) take() bool {
+	if b == nil || b.limit < 0 {
+		if b != nil {
+			b.used.Add(1)
+		}
+		return true
+	}
+	if b.used.Add(1) > b.limit {
+		b.used.Add(-1)
+		return false
+	}
+	return true
+}
+
+// sink receives what translatePieces makes of its texts, by index into
+// them: good translations, suspect answers as they are seen, and suspect
+// answers taken under Options.AcceptSuspect. last holds the latest suspect
+// answer of each text still without a good one, by the index of the
+// chunk's first call (see sub).
+type sink struct {
+	accept  func(i int, s string)
+	suspect func(i int, a suspectAnswer)
+	take    func(i int, a suspectAnswer)
+	last    map[int]suspectAnswer
+	top     func(i int) int // index -> index of the chunk's first call
+}
+
+// sub is the sink of a call on texts[idx[0]], texts[idx[1]], ….
+func (k sink) sub(idx []int) sink {
+	return sink{
+		accept:  func(i int, s string) { k.accept(idx[i], s) },
+		suspect: func(i int, a suspectAnswer) { k.suspect(idx[i], a) },
+		take:    func(i int, a suspectAnswer) { k.take(idx[i], a) },
+		last:    k.last,
+		top:     func(i int) int { return k.top(idx[i]) },
+	}
+}
+
 // translatePieces translates texts in one request, asking again for bad
 // answers and bisecting what still fails, down to single segments. Each good
-// translation is handed to accept (with its index into texts) as soon as it
+// translation is handed to k.accept (with its index into texts) as soon as it
 // is validated, so that nothing done is lost when another segment fails. A
 // *SegmentError's Index is into texts.
-func (t *Translator) translatePieces(ctx context.Context, j job, texts []string, accept func(i int, s string)) error {
+//
+// A segment that never gets a plausible answer fails the call, unless
+// Options.AcceptSuspect is set and its last answer was only suspect (see
+// checker.segment): that answer is then handed to k.take. Re-asks come out
+// of j.budget; when it runs out, what is left fails (or is taken) at once.
+func (t *Translator) translatePieces(ctx context.Context, j job, texts []string, k sink) error {
 	todo := make([]int, len(texts)) // indexes into texts still to translate
 	for i := range todo {
 		todo[i] = i
 	}
 	var why []string
 	for ask := 0; ask < maxAsks && len(todo) > 0; ask++ {
-		if ask > 0 {
+		if j.reask {
+			if !j.budget.take() {
+				return t.giveUp(todo, texts, k, fmt.Sprintf("re-ask limit of %d for this file reached", j.budget.limit), why)
+			}
 			t.stats.Retried.Add(1)
+			t.stats.Reasks.Add(1)
 		}
 		sub := pick(texts, todo)
-		good, bad, reasons, err := t.ask(ctx, j, sub)
-		j.brief = briefNone
+		v, err := t.ask(ctx, j, sub)
+		j.brief, j.reask = briefNone, true
 		if err != nil {
 			return err
 		}
-		for j, s := range good {
-			accept(todo[j], s)
+		for i, s := range v.good {
+			delete(k.last, k.top(todo[i]))
+			k.accept(todo[i], s)
 		}
-		next := make([]int, len(bad))
-		for k, j := range bad {
-			next[k] = todo[j]
+		for i, a := range v.suspect {
+			t.stats.Suspect.Add(1)
+			k.last[k.top(todo[i])] = a
+			k.suspect(todo[i], a)
 		}
-		todo, why = next, reasons
+		next := make([]int, len(v.bad))
+		for n, i := range v.bad {
+			next[n] = todo[i]
+		}
+		todo, why = next, v.why
 	}
 	if len(todo) == 0 {
 		return nil
 	}
 	if len(texts) == 1 {
-		return &SegmentError{Index: 0, Text: texts[0], Reason: "no valid translation after retries: " + strings.Join(why, "; ")}
+		return t.giveUp(todo, texts, k, "no valid translation after retries", why)
 	}
 	if len(todo) == 1 {
 		// Down to one segment: it gets asks of its own.
-		err := t.translatePieces(ctx, j, pick(texts, todo), func(_ int, s string) { accept(todo[0], s) })
+		err := t.translatePieces(ctx, j, pick(texts, todo), k.sub(todo))
 		if se, ok := err.(*SegmentError); ok {
 			se.Index = todo[0]
 		}
@@ -110,7 +176,7 @@ func (t *Translator) translatePieces(ctx context.Context, j job, texts []string,
 	t.stats.Retried.Add(1)
 	half := len(todo) / 2
 	for _, part := range [][]int{todo[:half], todo[half:]} {
-		err := t.translatePieces(ctx, j, pick(texts, part), func(k int, s string) { accept(part[k], s) })
+		err := t.translatePieces(ctx, j, pick(texts, part), k.sub(part))
 		if err != nil {
 			if se, ok := err.(*SegmentError); ok {
 				se.Index = part[se.Index]
@@ -119,6 +185,31 @@ func (t *Translator) translatePieces(ctx context.Context, j job, texts []string,
 		}
 	}
 	return nil
+}
+
+// giveUp ends the texts of todo that got no good answer: under
+// Options.AcceptSuspect each takes its last suspect answer; the first that
+// has none fails the call with a *SegmentError saying why.
+func (t *Translator) giveUp(todo []int, texts []string, k sink, reason string, why []string) error {
+	var fail []int
+	for _, i := range todo {
+		if a, ok := k.last[k.top(i)]; ok && t.opts.AcceptSuspect {
+			delete(k.last, k.top(i))
+			t.stats.Accepted.Add(1)
+			k.take(i, a)
+			continue
+		}
+		fail = append(fail, i)
+	}
+	if len(fail) == 0 {
+		return nil
+	}
+	i := fail[0]
+	_, suspect := k.last[k.top(i)]
+	if len(why) > 0 {
+		reason += ": " + strings.Join(why, "; ")
+	}
+	return &SegmentError{Index: i, Text: texts[i], Reason: reason, Suspect: suspect}
 }
 
 func pick(texts []string, idx []int) []string {
@@ -172,7 +263,7 @@ func (t *Translator) requestParts(j job, texts []string) (system, context string
 
 // ask sends one request. A truncated answer (finish_reason "length") is
 // treated as wholly bad: it is never used, since its last segments may be cut.
-func (t *Translator) ask(ctx context.Context, j job, texts []string) (good map[int]string, bad []int, why []string, err error) {
+func (t *Translator) ask(ctx context.Context, j job, texts []string) (verdict, error) {
 	system, user := t.request(j, texts)
 	t.stats.Requests.Add(1)
 	t.stats.Sent.Add(int64(len(texts)))
@@ -184,22 +275,22 @@ func (t *Translator) ask(ctx context.Context, j job, texts []string) (good map[i
 		},
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("translate: %w", err)
+		return verdict{}, fmt.Errorf("translate: %w", err)
 	}
 	if resp.FinishReason == "length" {
 		all := make([]int, len(texts))
 		for i := range all {
 			all[i] = i
 		}
-		return map[int]string{}, all, []string{"answer truncated (finish_reason length)"}, nil
+		return verdict{good: map[int]string{}, bad: all, why: []string{"answer truncated (finish_reason length)"}}, nil
 	}
-	good, bad, why = checkAnswer(texts, resp.Content, checker{lang: t.lang, gloss: t.opts.Glossary})
+	v := judgeAnswer(texts, resp.Content, checker{lang: t.lang, gloss: t.opts.Glossary})
 	if j.brief != briefNone && j.gotBrief != nil {
 		if text, ok := extractBrief(resp.Content, j.brief, t.lang); ok {
 			j.gotBrief(text)
 		}
 	}
-	return good, bad, why, nil
+	return v, nil
 }
 
 var (
@@ -208,7 +299,8 @@ var (
 )
 
 // extractBrief returns the answer's note or summary, if it has a usable one
-// (in language l, not Chinese left as it was).
+// (in language l, not Chinese left as it was, not an echo of the prompt's
+// markup or context lines).
 func extractBrief(answer string, kind brief, l Language) (string, bool) {
 	re := noteRE
 	if kind == briefSummary {
@@ -219,7 +311,7 @@ func extractBrief(answer string, kind brief, l Language) (string, bool) {
 		return "", false
 	}
 	text := strings.TrimSpace(m[1])
-	if text == "" || utf8.RuneCountInString(text) > 2000 || l.LooksChinese(text) {
+	if text == "" || utf8.RuneCountInString(text) > 2000 || l.LooksChinese(text) || EchoesPrompt(text) != "" {
 		return "", false
 	}
 	return text, true

@@ -10,6 +10,15 @@
 // again, then the chunk is bisected down to single segments. A segment
 // that still fails fails the whole call with a *SegmentError; nothing partial
 // is returned, but every segment that did succeed is already in the cache.
+//
+// Answers are judged as translations too (validate.go): an answer that keeps
+// its tags but echoes the source, is far too short for it, drops most of its
+// sentences, carries prompt markup, merges its lines, or repeats the answer
+// to another, different segment is suspect. A suspect answer is asked again
+// like a bad one and is never cached. Re-asks are capped per call
+// (Options.MaxReasks) and counted (Output.Reasks, Stats.Reasks); suspect
+// answers are listed in Output.Suspects. Options.AcceptSuspect takes a
+// segment's last suspect answer, with a warning, instead of failing.
 package translate
 
 import (
@@ -51,7 +60,24 @@ type Options struct {
 	// cache key includes the entries that occur in it, so changing one
 	// entry re-translates only the segments that contain its source.
 	Glossary glossary.Glossary
+	// AcceptSuspect takes a segment's last suspect answer (see
+	// validate.go), when it gets no plausible one, instead of failing the
+	// call: the answer is used, listed in Output.Suspects with Accepted
+	// set, and not cached, so that a later run asks for it again.
+	AcceptSuspect bool
+	// MaxReasks caps the re-asks of one Translate call: requests made
+	// again after a broken or suspect answer, bisections included. 0 means
+	// DefaultMaxReasks; a negative value, no cap. When the cap is reached,
+	// the segments still without a good answer fail at once (or are taken,
+	// with AcceptSuspect).
+	MaxReasks int
 }
+
+// DefaultMaxReasks returns the default cap on the re-asks of a call whose
+// segments take chunks requests: 8 and 2 per chunk. One damaged segment
+// per answer costs one re-ask (the segment alone); a model that fails a
+// third of its answers costs well under one per chunk on average.
+func DefaultMaxReasks(chunks int) int { return 8 + 2*chunks }
 
 // Translator translates segments through an LLM client and a cache. It is
 // safe for concurrent use; requests in flight are bounded by the client.
@@ -83,6 +109,13 @@ type Stats struct {
 	Requests atomic.Int64 // translation requests made
 	Retried  atomic.Int64 // re-asks and bisections after a bad answer
 	Shared   atomic.Int64 // waited for another file's request for the same text
+	// Reasks counts the requests made again after a broken or suspect
+	// answer (part of Requests); Suspect the answers judged suspect
+	// (one per segment and answer); Accepted the suspect answers taken
+	// under Options.AcceptSuspect.
+	Reasks   atomic.Int64
+	Suspect  atomic.Int64
+	Accepted atomic.Int64
 }
 
 // New returns a Translator.
@@ -106,6 +139,9 @@ type SegmentError struct {
 	Index  int    // index into Input.Texts; -1 for the title
 	Text   string // the source text
 	Reason string
+	// Suspect tells that the segment got a suspect answer, which
+	// Options.AcceptSuspect would have taken.
+	Suspect bool
 }
 
 func (e *SegmentError) Error() string {
@@ -141,6 +177,24 @@ type Output struct {
 	// SourceTokens counts the tokens of the texts that need translation,
 	// cached or not: the size of the job, for reports.
 	SourceTokens int
+	// Reasks counts the requests this call made again after a broken or
+	// suspect answer (see Options.MaxReasks).
+	Reasks int
+	// Suspects lists, in order, the segments that got a suspect answer,
+	// whether a later answer was plausible or the suspect one was
+	// accepted (Options.AcceptSuspect).
+	Suspects []Suspect
+}
+
+// Suspect is a segment that got an answer the validator judged an
+// implausible translation (see validate.go).
+type Suspect struct {
+	Index  int    // index into Input.Texts; -1 for the title
+	Reason string // why its last suspect answer was rejected
+	Answer string // that answer (URLs masked as L1, L2, …)
+	// Accepted tells that the answer was used (Options.AcceptSuspect);
+	// otherwise a later answer was plausible and replaced it.
+	Accepted bool
 }
 
 // key is the cache key of one segment's translation: the glossary entries
@@ -218,6 +272,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		urls[i] = u
 		items = append(items, chunk.Item{ID: i, Text: masked})
 	}
+	st := &callState{max: t.opts.MaxReasks, suspects: map[int]Suspect{}, taken: map[int]bool{}}
 	// Settle this call's flights (also on error) before waiting for any
 	// other call's, so that two calls waiting for each other cannot block.
 	settled := false
@@ -230,6 +285,9 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		defer t.mu.Unlock()
 		for id, f := range owned {
 			f.text = out[id]
+			if st.isTaken(id) {
+				f.text = "" // a suspect answer: the waiter asks on its own
+			}
 			delete(t.flights, keys[f])
 			close(f.done)
 		}
@@ -239,14 +297,15 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	res := Output{Requested: len(items) + len(waiting), SourceTokens: source}
 	if len(items) > 0 {
 		brief := in.Brief && sentShare(all, items) >= minBriefShare
-		if err := t.translateItems(ctx, counter, in.Title, all, items, urls, out, brief, &res); err != nil {
+		if err := t.translateItems(ctx, counter, in.Title, all, items, urls, out, brief, &res, st); err != nil {
 			return Output{}, err // the deferred settle releases the waiters
 		}
 	}
 	settle()
-	if err := t.await(ctx, in.Title, all, waiting, out); err != nil {
+	if err := t.await(ctx, in.Title, all, waiting, out, st); err != nil {
 		return Output{}, err
 	}
+	res.Reasks, res.Suspects = st.report()
 	// Never a silent gap: every text that needs one has its translation.
 	for i, s := range all {
 		if out[i] == "" && s != "" && !isDup(dups, i) {
@@ -255,7 +314,18 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	}
 	for _, d := range dups {
 		out[d[0]] = out[d[1]]
+		if st.isTaken(d[1]) {
+			// The copy of an accepted suspect answer is one too.
+			for _, sp := range res.Suspects {
+				if sp.Index == d[1]-1 {
+					sp.Index = d[0] - 1
+					res.Suspects = append(res.Suspects, sp)
+					break
+				}
+			}
+		}
 	}
+	slices.SortFunc(res.Suspects, func(a, b Suspect) int { return a.Index - b.Index })
 	res.Title, res.Texts = out[0], out[1:]
 	return res, nil
 }
@@ -270,8 +340,8 @@ func isDup(dups [][2]int, i int) bool {
 }
 
 // await fills out with the answers of other calls' flights. A text whose
-// owner failed is translated here after all.
-func (t *Translator) await(ctx context.Context, title string, all []string, waiting map[int]*flight, out []string) error {
+// owner failed (or took a suspect answer) is translated here after all.
+func (t *Translator) await(ctx context.Context, title string, all []string, waiting map[int]*flight, out []string, st *callState) error {
 	var again []chunk.Item
 	urls := map[int][]string{}
 	for i, f := range waiting {
@@ -293,7 +363,62 @@ func (t *Translator) await(ctx context.Context, title string, all []string, wait
 		return nil
 	}
 	slices.SortFunc(again, func(a, b chunk.Item) int { return a.ID - b.ID })
-	return t.translateItems(ctx, t.counter, title, all, again, urls, out, false, &Output{})
+	return t.translateItems(ctx, t.counter, title, all, again, urls, out, false, &Output{}, st)
+}
+
+// callState is what one Translate call's chunks share: the re-ask budget
+// and the suspect answers met.
+type callState struct {
+	max    int     // Options.MaxReasks
+	budget *budget // made by the first translateItems, grown by later ones
+
+	mu       sync.Mutex
+	suspects map[int]Suspect // by index into Translate's all (0: title)
+	taken    map[int]bool    // indexes whose translation has a taken suspect answer
+}
+
+// grow makes room in the budget for chunks more chunks: the default cap
+// grows with them; a set cap is the call's whole.
+func (st *callState) grow(chunks int) {
+	switch {
+	case st.budget == nil && st.max != 0:
+		st.budget = &budget{limit: int64(st.max)}
+	case st.budget == nil:
+		st.budget = &budget{limit: int64(DefaultMaxReasks(chunks))}
+	case st.max == 0:
+		st.budget.limit += int64(DefaultMaxReasks(chunks) - DefaultMaxReasks(0))
+	}
+}
+
+func (st *callState) noteSuspect(id int, a suspectAnswer, taken bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.suspects[id] = Suspect{Index: id - 1, Reason: a.why, Answer: a.text, Accepted: taken}
+	if taken {
+		st.taken[id] = true
+	}
+}
+
+func (st *callState) isTaken(id int) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.taken[id]
+}
+
+// report returns the call's re-asks and its suspects in order.
+func (st *callState) report() (int, []Suspect) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var list []Suspect
+	for _, s := range st.suspects {
+		list = append(list, s)
+	}
+	slices.SortFunc(list, func(a, b Suspect) int { return a.Index - b.Index })
+	n := 0
+	if st.budget != nil {
+		n = int(st.budget.used.Load())
+	}
+	return n, list
 }
 
 // minBriefShare is the least share of an article's text that must go to the
@@ -364,11 +489,13 @@ func (t *Translator) SummaryInput(in Input, out Output) []string {
 }
 
 // translateItems translates items into out[item.ID], chunk by chunk in
-// parallel, puts their URLs back and caches each finished item.
-func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output) error {
+// parallel, puts their URLs back and caches each finished item (unless a
+// part of it is a suspect answer taken under Options.AcceptSuspect).
+func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output, st *callState) error {
 	chunks := chunk.Split(items, t.opts.Budget, counter)
 	kind := briefFor(brief, len(chunks))
 	notes := make([]string, len(chunks))
+	st.grow(len(chunks))
 
 	var mu sync.Mutex
 	parts := map[int][]string{} // item ID -> translated pieces
@@ -378,6 +505,9 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 		if parts[p.ID] == nil {
 			parts[p.ID] = make([]string, p.Parts)
 		}
+		if p.Part < p.Parts-1 {
+			s = keepBreak(p.Text, s)
+		}
 		parts[p.ID][p.Part] = s
 		if done(parts[p.ID]) {
 			// Each piece kept its links (checkAnswer), so unmask cannot fail.
@@ -386,6 +516,9 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 				return
 			}
 			out[p.ID] = s
+			if st.isTaken(p.ID) {
+				return // never cache a suspect answer
+			}
 			// A failed Put only costs a request next time.
 			_ = t.store.Put(t.key(all[p.ID]), encodeEntry(t.counter.Count(all[p.ID]), s))
 		}
@@ -399,13 +532,23 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 			for i, p := range c.Pieces {
 				texts[i] = p.Text
 			}
-			j := job{title: title, prev: previous(all, c.Pieces[0]), brief: kind, gotBrief: func(s string) {
+			j := job{title: title, prev: previous(all, c.Pieces[0]), brief: kind, budget: st.budget, gotBrief: func(s string) {
 				notes[ci] = s
 				if kind == briefNote {
 					_ = t.store.Put(t.noteKey(texts), []byte(s))
 				}
 			}}
-			err := t.translatePieces(ctx, j, texts, func(i int, s string) { accept(c.Pieces[i], s) })
+			k := sink{
+				accept:  func(i int, s string) { accept(c.Pieces[i], s) },
+				suspect: func(i int, a suspectAnswer) { st.noteSuspect(c.Pieces[i].ID, a, false) },
+				take: func(i int, a suspectAnswer) {
+					st.noteSuspect(c.Pieces[i].ID, a, true)
+					accept(c.Pieces[i], a.text)
+				},
+				last: map[int]suspectAnswer{},
+				top:  func(i int) int { return i },
+			}
+			err := t.translatePieces(ctx, j, texts, k)
 			var se *SegmentError
 			if errors.As(err, &se) {
 				p := c.Pieces[se.Index]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/internal/fakeopenai"
 	"github.com/xlate/xlate/llm"
 )
 
@@ -50,10 +51,10 @@ func (c *stubClient) count() int {
 }
 
 // english is the stub's "translation": deterministic, free of Chinese and
-// of a plausible length.
+// of a plausible length and sentence count (the fake model's pseudo-English
+// after a marker of the source's length).
 func english(s string) string {
-	n := len([]rune(s))
-	return fmt.Sprintf("EN<%d>%s", n, strings.Repeat("e", n))
+	return fmt.Sprintf("EN<%d> %s", len([]rune(s)), fakeopenai.Translate(s))
 }
 
 // answerAll answers every segment correctly, in id order.
@@ -131,11 +132,11 @@ func TestImplausibleLength(t *testing.T) {
 		strings.Repeat("word ", 2000):                                     true,
 	}
 	for out, want := range tests {
-		if got := LookupLang("").implausibleLength(src, out); got != want {
-			t.Errorf("implausibleLength(%.20q) = %v, want %v", out, got, want)
+		if got := badLength(LookupLang(""), src, out); got != want {
+			t.Errorf("badLength(%.20q) = %v, want %v", out, got, want)
 		}
 	}
-	if LookupLang("").implausibleLength("是的。", "Yes.") {
+	if badLength(LookupLang(""), "是的。", "Yes.") {
 		t.Error("a short source was judged")
 	}
 }
@@ -295,6 +296,28 @@ func TestTranslateSplitsLongParagraph(t *testing.T) {
 	}
 	if out.Texts[0] != english("短。") || out.Texts[2] != english("尾。") {
 		t.Errorf("neighbours = %q, %q", out.Texts[0], out.Texts[2])
+	}
+}
+
+func TestTranslateSplitKeepsHardBreaks(t *testing.T) {
+	// A paragraph of many lines (hard breaks), cut into parts at line ends:
+	// rejoined, each cut is a line break again, not a backslash in mid-line.
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("第%d行的内容比较长，用来测试拆分", i+1))
+	}
+	long := strings.Join(lines, "\\\n")
+	c := &stubClient{answer: good}
+	tr := newTestTranslator(t, c, cache.Nop{}, 100)
+	out, err := tr.Translate(context.Background(), Input{Texts: []string{long}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.count() < 3 {
+		t.Fatalf("requests = %d: not split", c.count())
+	}
+	if got := out.Texts[0]; strings.Contains(got, "\\ ") || strings.Count(got, "\\\n") != 39 {
+		t.Errorf("%d hard breaks (want 39), a backslash in mid-line: %v", strings.Count(got, "\\\n"), strings.Contains(got, "\\ "))
 	}
 }
 

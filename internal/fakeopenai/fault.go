@@ -10,6 +10,19 @@ import (
 // segment of the request (for MergeSegments: the first two).
 const FirstSegment = "*"
 
+// DamageableSegment, used as the segment id of a quiet-damage fault
+// (FirstSentence, OneWord, NestedTag, MergeLines, LeaveChinese), stands for
+// the first segment of the request that the damage changes beyond a doubt;
+// each fault says which that is. With no such segment the fault does
+// nothing.
+const DamageableSegment = "?"
+
+// MinDamageHan is the least number of Han characters a segment has for
+// FirstSentence and OneWord with DamageableSegment to cut it, and a request
+// for Obey to apply: below it, one word or one sentence can be a whole,
+// right translation.
+const MinDamageHan = 12
+
 // Fault changes how the server answers one request. The zero Fault is a
 // normal answer. Fields combine where that makes sense: headers and delays
 // apply to any answer, Status replaces the answer, Reset and Stall cut it,
@@ -49,6 +62,35 @@ type Fault struct {
 	LeaveChinese     string // answer the source text untranslated
 	MergeSegments    string // this segment absorbs the next one, whose id disappears
 	ExtraSegment     string // add a segment with this (unknown) id at the end
+
+	// Quiet damage: the answer keeps every tag right and one segment's text
+	// is wrong, as real models fail. LeaveChinese (above) is the echo; with
+	// DamageableSegment it picks the segment with the smallest share of
+	// Han among its letters and digits (a mixed-script echo such as
+	// "打开网站www.example.com"), counting Han outside code spans only.
+	//
+	// FirstSentence answers the segment's first sentence only (up to the
+	// first . ! or ? followed by a space). DamageableSegment: the first
+	// segment of MinDamageHan or more Han characters whose first sentence
+	// is at most half of its translation.
+	FirstSentence string
+	// OneWord answers the first word of the segment's translation.
+	// DamageableSegment: the first segment of MinDamageHan or more Han
+	// characters translated in three or more words.
+	OneWord string
+	// NestedTag opens the segment's tag twice:
+	// <seg id="N">T\n<seg id="N">T</seg>. DamageableSegment: the first one.
+	NestedTag string
+	// MergeLines joins the lines of the segment's translation with spaces:
+	// a hard break (a backslash at the end of a line) becomes a literal
+	// backslash in mid-line. DamageableSegment: the first segment of two or
+	// more lines.
+	MergeLines string
+	// Obey answers every segment with this text ("HELLO"), as a model
+	// that obeyed an instruction hidden in the article. It applies to
+	// requests with a segment of MinDamageHan or more Han characters (where
+	// such an instruction could hide); others are answered normally.
+	Obey string
 
 	// Reply, when non-empty, replaces the fake model's answer.
 	Reply string
@@ -190,4 +232,16 @@ func errorFields(status int) (msg, typ, code string) {
 		}
 		return http.StatusText(status), "invalid_request_error", ""
 	}
+}
+
+// QuietDamages are the quiet-damage faults by name: each answer keeps its
+// tags and gets one segment wrong (DamageableSegment), or, for "obey",
+// every segment, as a model that obeyed an instruction in the article.
+var QuietDamages = map[string]Fault{
+	"first-sentence": {FirstSentence: DamageableSegment},
+	"one-word":       {OneWord: DamageableSegment},
+	"echo":           {LeaveChinese: DamageableSegment},
+	"nested-tag":     {NestedTag: DamageableSegment},
+	"obey":           {Obey: "HELLO"},
+	"merge-lines":    {MergeLines: DamageableSegment},
 }

@@ -101,6 +101,13 @@ func TranslateSegments(user string) string {
 	return FormatSegments(segs)
 }
 
+// AnswerSegments is the segments of the fake model's answer to a
+// translation request whose user message is user under the segment faults
+// of f (the quiet damages included): [TranslateSegments] when f has none.
+func AnswerSegments(user string, f Fault) string {
+	return FormatSegments(breakSegments(ParseSegments(user), ParseGlossary(user), f))
+}
+
 // glossaryRE matches the glossary line of a translation request:
 // "Glossary: 马斯克 = Musk; 奥尔特曼 = Altman".
 var glossaryRE = regexp.MustCompile(`(?m)^Glossary: (.*)$`)

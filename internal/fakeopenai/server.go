@@ -800,6 +800,7 @@ func breakSegments(segs []Segment, g map[string]string, f Fault) []Segment {
 	for i, s := range segs {
 		out[i] = Segment{ID: s.ID, Text: TranslateWithGlossary(s.Text, g)}
 	}
+	damage(segs, out, f)
 	if i := pick(f.LeaveChinese); i >= 0 {
 		out[i].Text = segs[i].Text
 	}
