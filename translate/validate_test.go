@@ -125,7 +125,7 @@ func corpusSegments(t *testing.T) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := article.Parse(data, filepath.Ext(e.Name()))
+		a, err := article.Parse(data, article.SyntaxAuto)
 		if err != nil {
 			t.Fatalf("%s: %v", e.Name(), err)
 		}
@@ -136,7 +136,7 @@ func corpusSegments(t *testing.T) []string {
 			}
 		}
 		add(a.Title)
-		for _, s := range a.Segments() {
+		for _, s := range a.Segments(true) {
 			add(s.Text)
 		}
 	}
