@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -53,6 +54,10 @@ type Result struct {
 	SourceTokens int
 	// Plan is the estimate of a dry run.
 	Plan Estimate
+	// Reasks counts the requests made again for suspect or bad answers,
+	// and Suspects lists the segments that had a suspect answer.
+	Reasks   int
+	Suspects []translate.Suspect
 }
 
 // Article processes one input.
@@ -117,8 +122,11 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 		return Result{}, fmt.Errorf("render: %w", err)
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
-	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens}
-	if key != "" {
+	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects}
+	accepted := slices.ContainsFunc(tr.Suspects, func(s translate.Suspect) bool { return s.Accepted })
+	if key != "" && !accepted {
+		// An output holding an accepted suspect answer is never recorded:
+		// a re-run must not serve it without the warning.
 		p.rememberOutput(key, res)
 	}
 	return res, nil

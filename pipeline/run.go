@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/translate"
 )
 
 // MaxInputBytes is the largest input xlate reads. A larger file is
@@ -39,9 +40,20 @@ type Report struct {
 	// NotAttempted files (those not started, and those it cut short).
 	Systemic     error
 	NotAttempted int
+	// Reasks counts the requests made again for suspect or bad answers in
+	// the files done; Suspects lists their segments that had a suspect
+	// answer.
+	Reasks       int
+	Suspects     []FileSuspect
 	Interrupted  bool
 	SourceTokens int64    // tokens of the Chinese text of the files done
 	Plan         Estimate // dry run: the totals
+}
+
+// FileSuspect is a segment of a file that had a suspect answer.
+type FileSuspect struct {
+	Path string
+	translate.Suspect
 }
 
 // RunOptions are the I/O ends of a run.
@@ -50,6 +62,9 @@ type RunOptions struct {
 	Stdout io.Writer
 	// Errorf reports a failed file as it happens (one line, no newline).
 	Errorf func(format string, args ...any)
+	// Warnf reports a file written with a suspect answer that was accepted
+	// (one line per segment, no newline).
+	Warnf func(format string, args ...any)
 	// Failed, when set, is given each failure (a *FileError) instead of
 	// Errorf, for callers that sort failures by cause.
 	Failed func(err error)
@@ -131,6 +146,13 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 				}
 				rep.SourceTokens += int64(res.SourceTokens)
 				rep.Plan.add(res.Plan)
+				rep.Reasks += res.Reasks
+				for _, s := range res.Suspects {
+					rep.Suspects = append(rep.Suspects, FileSuspect{Path: displayName(job.In), Suspect: s})
+					if s.Accepted && opts.Warnf != nil {
+						opts.Warnf("%s: %s: accepted a suspect answer (%s)", displayName(job.In), segmentName(s.Index), s.Reason)
+					}
+				}
 				if opts.Progress != nil {
 					opts.Progress(rep)
 				}
@@ -165,11 +187,25 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 	return rep
 }
 
-func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result, error) {
-	name := job.In
-	if name == Stdio {
-		name = "<stdin>"
+// displayName is how messages name an input.
+func displayName(in string) string {
+	if in == Stdio {
+		return "<stdin>"
 	}
+	return in
+}
+
+// segmentName is how messages name segment i of Input.Texts (-1: the
+// title).
+func segmentName(i int) string {
+	if i < 0 {
+		return "title"
+	}
+	return "paragraph " + strconv.Itoa(i+1)
+}
+
+func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result, error) {
+	name := displayName(job.In)
 	data, err := readInputCtx(ctx, job.In, opts.Stdin)
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}

@@ -21,6 +21,9 @@ type Settings struct {
 	Glossary glossary.Glossary
 	Syntax   article.Syntax // the inputs' body syntax (article.SyntaxAuto: by content)
 	HugoLang string         // the outputs' language code in a Hugo multilingual site (LangOfSuffix), or ""
+	// AcceptSuspect takes a segment's last suspect answer instead of
+	// failing its file (translate.Options.AcceptSuspect).
+	AcceptSuspect bool
 }
 
 // New returns the Pipeline for s, requesting through client and caching
@@ -28,7 +31,7 @@ type Settings struct {
 func New(client llm.Client, store cache.Store, s Settings) *Pipeline {
 	counter := chunk.Default()
 	p := &Pipeline{
-		Translator: translate.New(client, store, counter, translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary}),
+		Translator: translate.New(client, store, counter, translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary, AcceptSuspect: s.AcceptSuspect}),
 		Layout:     s.Layout,
 		Model:      s.Model,
 		Syntax:     s.Syntax,

@@ -196,6 +196,7 @@ type options struct {
 	cacheDir    string
 	noCache     bool
 	noSummary   bool
+	acceptSus   bool
 	layout      render.Layout
 	syntax      article.Syntax
 	chunkTokens int
@@ -237,6 +238,7 @@ func resolveOptions(c *cli.Context, st *settings, keyNeeded bool) (options, erro
 		cacheDir:    c.String("cache-dir"),
 		noCache:     c.Bool("no-cache"),
 		noSummary:   c.Bool("no-summary"),
+		acceptSus:   c.Bool("accept-suspect"),
 		chunkTokens: c.Int("chunk-tokens"),
 		concurrency: c.Int("concurrency"),
 		stream:      c.Bool("stream"),

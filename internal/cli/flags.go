@@ -70,6 +70,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Category: catOutput, Name: "format", Value: "auto", Usage: "`SYNTAX` of the inputs' bodies: auto (from the content: HTML markup means HTML, else markdown or plain text), html, markdown or text; front matter is found by content either way"},
 		&cli.StringFlag{Category: catTranslation, Name: "layout", Value: "bilingual", Usage: "`bilingual` (original, then translation) or english (translation only)"},
 		&cli.BoolFlag{Category: catTranslation, Name: "no-summary", Usage: "skip the summary"},
+		&cli.BoolFlag{Category: catTranslation, Name: "accept-suspect", Usage: "when a segment never gets a plausible answer, take its last answer with a warning instead of failing the file (for false alarms; see --report)"},
 		&cli.StringFlag{Category: catOutput, Name: "cache-dir", Usage: "translation cache `DIR` (default: the user cache dir + /xlate) (env XLATE_CACHE_DIR)"},
 		&cli.BoolFlag{Category: catOutput, Name: "no-cache", Usage: "neither read nor write the cache"},
 

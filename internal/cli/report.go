@@ -26,6 +26,19 @@ type runReport struct {
 	SourceTokens     int64    `json:"source_tokens"`
 	EstimatedCostUSD *float64 `json:"estimated_cost_usd"` // null for a model without a known price
 	WallSeconds      float64  `json:"wall_seconds"`
+	// Reasks counts requests made again for suspect or bad answers;
+	// Suspects lists the segments that had a suspect answer.
+	Reasks   int             `json:"reasks"`
+	Suspects []suspectReport `json:"suspects"`
+}
+
+// suspectReport is a segment whose answer was judged no translation.
+type suspectReport struct {
+	File     string `json:"file"`
+	Segment  string `json:"segment"` // "title" or "paragraph N"
+	Reason   string `json:"reason"`
+	Answer   string `json:"answer"` // the last suspect answer (link targets as L1, L2, …)
+	Accepted bool   `json:"accepted"`
 }
 
 // planReport is the --report JSON of a dry run.
@@ -69,6 +82,16 @@ func writeReport(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 			Requests: st.Requests, Retries: st.Retries, RateLimited: st.RateLimited,
 			PromptTokens: st.PromptTokens, CompletionTokens: st.CompletionTokens, SourceTokens: rep.SourceTokens,
 			EstimatedCostUSD: o.cost(st.PromptTokens, st.CompletionTokens), WallSeconds: wall.Seconds(),
+			Reasks: rep.Reasks, Suspects: []suspectReport{},
+		}
+		for _, s := range rep.Suspects {
+			seg := "title"
+			if s.Index >= 0 {
+				seg = fmt.Sprintf("paragraph %d", s.Index+1)
+			}
+			r := v.(runReport)
+			r.Suspects = append(r.Suspects, suspectReport{File: s.Path, Segment: seg, Reason: s.Reason, Answer: s.Answer, Accepted: s.Accepted})
+			v = r
 		}
 	}
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -82,6 +105,9 @@ func writeReport(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 func summaryLine(o options, rep pipeline.Report, st llm.Stats, wall time.Duration) string {
 	line := fmt.Sprintf("xlate: %d done (%d from cache), %d failed; %d requests, %d retries, %d tokens in, %d out",
 		rep.Done, rep.Cached, rep.Failed, st.Requests, st.Retries, st.PromptTokens, st.CompletionTokens)
+	if rep.Reasks > 0 {
+		line += fmt.Sprintf(", %d re-asks", rep.Reasks)
+	}
 	if rep.Own > 0 {
 		line += fmt.Sprintf(", %d xlate outputs skipped", rep.Own)
 	}

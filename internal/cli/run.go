@@ -15,6 +15,7 @@ import (
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
+	"github.com/xlate/xlate/translate"
 )
 
 // run wires the options into one pipeline run and maps its outcome to an
@@ -62,8 +63,16 @@ func run(ctx context.Context, o options, s Streams) error {
 	}
 	prog := newProgress(s.Err, !o.quiet && !o.verbose && !o.dryRun && isTerminal(s.Err), len(jobs), client)
 	errorf = prog.wrap(errorf)
+	failed := func(err error) {
+		errorf("%s", strings.Join(strings.Fields(err.Error()), " "))
+		var se *translate.SegmentError
+		if errors.As(err, &se) && se.Suspect && !o.acceptSus {
+			fmt.Fprintln(s.Err, "hint: if that answer is right after all, --accept-suspect takes it (listed with --report)")
+		}
+	}
 	rep := p.Run(ctx, jobs, pipeline.RunOptions{
-		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Files: 2 * o.concurrency,
+		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Failed: failed, Files: 2 * o.concurrency,
+		Warnf:  func(format string, args ...any) { errorf("warning: "+format, args...) },
 		DryRun: o.dryRun, Progress: prog.update, Logger: logger,
 	})
 	prog.stop()
@@ -182,7 +191,7 @@ func newClient(o options, logger *slog.Logger) (*llm.OpenAI, error) {
 
 // settings are the options that shape an output.
 func (o options) settings(gloss glossary.Glossary) pipeline.Settings {
-	return pipeline.Settings{Model: o.model, Lang: o.lang, Layout: o.layout, Summary: !o.noSummary, Budget: o.chunkTokens, Glossary: gloss, Syntax: o.syntax,
+	return pipeline.Settings{Model: o.model, Lang: o.lang, Layout: o.layout, Summary: !o.noSummary, Budget: o.chunkTokens, Glossary: gloss, Syntax: o.syntax, AcceptSuspect: o.acceptSus,
 		HugoLang: pipeline.LangOfSuffix(o.suffix)}
 }
 
