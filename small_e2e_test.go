@@ -3,6 +3,10 @@ package main_test
 // End-to-end checks of small fixes, through the real binary.
 
 import (
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,5 +24,39 @@ func TestShortKeyMessageIntact(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "redacted") || !strings.Contains(r.stderr, "(0 chunks)") {
 		t.Errorf("stderr mangled by redaction, want the message whole:\n%s", r.stderr)
+	}
+}
+
+// The same input named twice, under one name or two, is one job: exit 0,
+// no error line, one output and one file's requests.
+func TestSameFileTwice(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	dir := t.TempDir()
+	src, err := os.ReadFile(goodSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := filepath.Join(dir, "a.md")
+	if err := os.WriteFile(a, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sep := string(filepath.Separator)
+	names := []string{a, a, dir + sep + "." + sep + "a.md"}
+	if err := os.Symlink("a.md", filepath.Join(dir, "b.md")); err == nil {
+		names = append(names, filepath.Join(dir, "b.md"))
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	r := runXlate(t, env(t, srv, t.TempDir()), nil, append([]string{"-q", "-o", out}, names...)...)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, want 0 and nothing on stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readOutputs(t, out); len(got) != 1 || got["a.md"] == "" {
+		t.Errorf("outputs %v, want a.md alone", slices.Sorted(maps.Keys(got)))
+	}
+	once := srv.Count()
+	srv.Reset()
+	r = runXlate(t, env(t, srv, t.TempDir()), nil, "-q", "-o", t.TempDir(), a)
+	if r.code != 0 || srv.Count() != once {
+		t.Errorf("the file named %d times cost %d requests, once %d (exit %d)", len(names), once, srv.Count(), r.code)
 	}
 }
