@@ -60,3 +60,57 @@ func TestSameFileTwice(t *testing.T) {
 		t.Errorf("the file named %d times cost %d requests, once %d (exit %d)", len(names), once, srv.Count(), r.code)
 	}
 }
+
+// An output directory that cannot be written is found before any request
+// is paid for: exit 2 and one line naming it.
+func TestUnwritableOutputDir(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := t.TempDir()
+	for _, name := range []string{"a.md", "b.md"} {
+		src, err := os.ReadFile(goodSrc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(in, name), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type run struct {
+		args []string
+		dir  string // the directory the error line must name
+	}
+	runs := []run{
+		{[]string{"-o", filepath.Join(file, "out"), in}, filepath.Join(file, "out")},
+		{[]string{"-o", filepath.Join(file, "x.md"), filepath.Join(in, "a.md")}, file},
+		{[]string{"-o", filepath.Join(file, "out"), filepath.Join(in, "a.md"), filepath.Join(in, "b.md")}, filepath.Join(file, "out")},
+	}
+	if os.Geteuid() != 0 {
+		ro := filepath.Join(tmp, "ro")
+		if err := os.Mkdir(ro, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(ro, 0o700) })
+		runs = append(runs, run{[]string{"-o", ro, in}, ro}, run{[]string{"-o", filepath.Join(ro, "x.md"), filepath.Join(in, "a.md")}, ro})
+	} else {
+		t.Log("root: the read-only directory case is not run")
+	}
+	for _, rn := range runs {
+		r := runXlate(t, env(t, srv, t.TempDir()), nil, rn.args...)
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if r.code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "xlate: output directory "+rn.dir+": ") {
+			t.Errorf("%q: exit %d, want 2 and one line naming %s:\n%s", rn.args, r.code, rn.dir, r.stderr)
+		}
+		if srv.Count() != 0 {
+			t.Fatalf("%q: %d requests before the output directory was found unwritable", rn.args, srv.Count())
+		}
+	}
+	// A dry run writes nothing: it is not refused.
+	if r := runXlate(t, env(t, srv, t.TempDir()), nil, "--dry-run", "-o", filepath.Join(file, "out"), in); r.code != 0 {
+		t.Errorf("dry run: exit %d:\n%s", r.code, r.stderr)
+	}
+}

@@ -36,6 +36,9 @@ func run(ctx context.Context, o options, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputDir(o, jobs); err != nil {
+		return err
+	}
 
 	gloss, err := loadGlossary(o.glossary)
 	if err != nil {
