@@ -3,6 +3,7 @@ package main_test
 // End-to-end checks of small fixes, through the real binary.
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -112,5 +113,32 @@ func TestUnwritableOutputDir(t *testing.T) {
 	// A dry run writes nothing: it is not refused.
 	if r := runXlate(t, env(t, srv, t.TempDir()), nil, "--dry-run", "-o", filepath.Join(file, "out"), in); r.code != 0 {
 		t.Errorf("dry run: exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// A cache that cannot be written (here: files where its shard directories
+// go, as a full disk would fail every write) is reported once, in one
+// line, and the run goes on uncached.
+func TestUnwritableCacheWarnsOnce(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	cacheDir := t.TempDir()
+	for i := range 256 {
+		if err := os.WriteFile(filepath.Join(cacheDir, fmt.Sprintf("%02x", i)), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := faultDir(t)
+	out := filepath.Join(t.TempDir(), "out")
+	r := runXlate(t, env(t, srv, cacheDir), nil, "-o", out, in)
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", r.code, r.stderr)
+	}
+	if got := readOutputs(t, out); len(got) != len(faultFiles) {
+		t.Errorf("%d outputs, want %d", len(got), len(faultFiles))
+	}
+	want := "xlate: warning: cache " + cacheDir + ": cannot write (not a directory): translations are not being cached"
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 2 || lines[0] != want || !summaryLineRE.MatchString(lines[1]) {
+		t.Errorf("stderr:\n%s\nwant the line %q once, then the summary", r.stderr, want)
 	}
 }

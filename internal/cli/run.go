@@ -62,6 +62,7 @@ func run(ctx context.Context, o options, s Streams) error {
 	}
 	prog := newProgress(s.Err, !o.quiet && !o.verbose && !o.dryRun && isTerminal(s.Err), len(jobs), client)
 	errorf = prog.wrap(errorf)
+	warnCacheWrites(store, errorf)
 	rep := p.Run(ctx, jobs, pipeline.RunOptions{
 		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Files: 2 * o.concurrency,
 		DryRun: o.dryRun, Progress: prog.update, Logger: logger,
@@ -111,7 +112,7 @@ func openStore(o options) (cache.Store, error) {
 	if err != nil {
 		return nil, usageError{fmt.Errorf("cache: %w", err)}
 	}
-	return d, nil
+	return &warnStore{Store: d, dir: d.Path()}, nil
 }
 
 // newClient returns the LLM client the options describe.
