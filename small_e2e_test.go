@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xlate/xlate/internal/fakeopenai"
 )
@@ -140,5 +141,37 @@ func TestUnwritableCacheWarnsOnce(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 	if len(lines) != 2 || lines[0] != want || !summaryLineRE.MatchString(lines[1]) {
 		t.Errorf("stderr:\n%s\nwant the line %q once, then the summary", r.stderr, want)
+	}
+}
+
+// xlate cache prune removes the temporary files a killed run left (with
+// the default --older-than), but not a live writer's.
+func TestCachePruneRemovesOrphanedTemps(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	cacheDir := t.TempDir()
+	shard := filepath.Join(cacheDir, "ab")
+	if err := os.Mkdir(shard, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(shard, ".tmp-ab12345678901234-1")
+	live := filepath.Join(shard, ".tmp-ab12345678901234-2")
+	now := time.Now()
+	for path, age := range map[string]time.Duration{orphan: 10 * time.Minute, live: 0} {
+		if err := os.WriteFile(path, []byte("xlate-cache 1 ab"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runXlate(t, env(t, srv, cacheDir), nil, "cache", "prune")
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Errorf("prune left a killed run's temporary file (%v)", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("prune removed a live writer's temporary file: %v", err)
 	}
 }
