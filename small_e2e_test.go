@@ -175,3 +175,50 @@ func TestCachePruneRemovesOrphanedTemps(t *testing.T) {
 		t.Errorf("prune removed a live writer's temporary file: %v", err)
 	}
 }
+
+// A file name holding control characters reaches no terminal raw: every
+// error line escapes them (as \x1b), and keeps Chinese as is.
+func TestControlCharactersInPathsEscaped(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	in := t.TempDir()
+	src, err := os.ReadFile(goodSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "good.txt"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const bad = "坏\x1b]0;pwned\x07\x1b[2J\x1b[31m名字.md"
+	const shown = `坏\x1b]0;pwned\x07\x1b[2J\x1b[31m名字.md`
+	if err := os.WriteFile(filepath.Join(in, bad), []byte("---\ntitle: x\n正文。\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rawFree := func(name, s string) {
+		t.Helper()
+		for _, c := range []byte(s) {
+			if c < 0x20 && c != '\n' || c == 0x7f {
+				t.Errorf("%s: raw control byte %#x on stderr:\n%q", name, c, s)
+				return
+			}
+		}
+	}
+
+	r := runXlate(t, env(t, srv, t.TempDir()), nil, "-q", "-o", t.TempDir(), in)
+	want := "xlate: " + filepath.Join(in, shown) + `: unterminated front matter: "---" on line 1 is never closed` + "\n"
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("directory: exit %d, stderr\n%q\nwant\n%q", r.code, r.stderr, want)
+	}
+	rawFree("directory", r.stderr)
+
+	// A single input's error, and one that is not found.
+	r = runXlate(t, env(t, srv, t.TempDir()), nil, filepath.Join(in, bad))
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "xlate: "+filepath.Join(in, shown)+": ") {
+		t.Errorf("single: exit %d, stderr %q", r.code, r.stderr)
+	}
+	rawFree("single", r.stderr)
+	r = runXlate(t, env(t, srv, t.TempDir()), nil, filepath.Join(in, "gone\x1b[31m.md"))
+	if r.code == 0 || !strings.HasPrefix(r.stderr, "xlate: "+filepath.Join(in, `gone\x1b[31m.md`)+": ") {
+		t.Errorf("missing: exit %d, stderr %q", r.code, r.stderr)
+	}
+	rawFree("missing", r.stderr)
+}

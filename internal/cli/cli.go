@@ -84,7 +84,7 @@ func exitCode(err error, stderr io.Writer, st style) int {
 		fmt.Fprintln(stderr, st.prefix(), "interrupted")
 		return ExitInterrupted
 	}
-	fmt.Fprintf(stderr, "%s %v\n", st.prefix(), err)
+	fmt.Fprintln(stderr, st.prefix(), escapeControls(err.Error()))
 	if errors.As(err, new(setupError)) {
 		return ExitUsage
 	}
