@@ -222,3 +222,26 @@ func TestControlCharactersInPathsEscaped(t *testing.T) {
 	}
 	rawFree("missing", r.stderr)
 }
+
+// A cache directory that cannot be made is named once, with one "cache:".
+func TestCacheDirErrorPrefix(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "cache")
+	for _, args := range [][]string{
+		{"--cache-dir", dir, goodSrc},
+		{"--cache-dir", dir, "-o", t.TempDir(), goodSrc, "testdata/corpus/mdbody-dockerhub.md"},
+	} {
+		r := runXlate(t, env(t, srv, t.TempDir()), nil, args...)
+		first, _, _ := strings.Cut(r.stderr, "\n")
+		if want := "xlate: cache: open " + dir + ": mkdir " + file + ": not a directory"; r.code != 2 || first != want {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit 2 and first line %q", args, r.code, r.stderr, want)
+		}
+	}
+	if srv.Count() != 0 {
+		t.Errorf("%d requests", srv.Count())
+	}
+}

@@ -143,11 +143,11 @@ func Open(dir string) (*Dir, error) {
 		return nil, fmt.Errorf("cache: open %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("cache: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("cache: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("cache: open %s: not a directory", abs)
@@ -158,9 +158,19 @@ func Open(dir string) (*Dir, error) {
 	}
 	probe.Close()
 	if err := os.Remove(probe.Name()); err != nil {
-		return nil, fmt.Errorf("cache: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	return &Dir{path: abs}, nil
+}
+
+// openError is Open's error for dir: "cache: open DIR: ...", without a
+// second copy of dir.
+func openError(dir string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == dir {
+		err = pe.Err
+	}
+	return fmt.Errorf("cache: open %s: %w", dir, err)
 }
 
 // Path returns the cache directory, as an absolute path.

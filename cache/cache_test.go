@@ -287,8 +287,10 @@ func TestOpenErrors(t *testing.T) {
 	for _, tt := range tests {
 		if d, err := Open(tt.dir); err == nil {
 			t.Errorf("%s: Open(%q) = %v, want error", tt.name, tt.dir, d.Path())
-		} else if !strings.HasPrefix(err.Error(), "cache: open") {
+		} else if !strings.HasPrefix(err.Error(), "cache: open") || strings.Count(err.Error(), "cache:") != 1 {
 			t.Errorf("%s: error %q lacks context", tt.name, err)
+		} else if tt.dir != "" && !strings.HasPrefix(err.Error(), "cache: open "+tt.dir+": ") {
+			t.Errorf("%s: error %q does not name %s", tt.name, err, tt.dir)
 		}
 	}
 }

@@ -110,7 +110,7 @@ func openStore(o options) (cache.Store, error) {
 	}
 	d, err := cache.Open(dir)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("cache: %w", err)}
+		return nil, usageError{err} // "cache: open DIR: ..."
 	}
 	return &warnStore{Store: d, dir: d.Path()}, nil
 }
