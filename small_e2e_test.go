@@ -245,3 +245,46 @@ func TestCacheDirErrorPrefix(t *testing.T) {
 		t.Errorf("%d requests", srv.Count())
 	}
 }
+
+// A YAML title holding an unescaped '"' is an error (Hugo rejects it too)
+// that gives the file's line, in one line; the rest of the batch goes on.
+func TestYAMLQuoteErrorHasLine(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	in := t.TempDir()
+	src, err := os.ReadFile(goodSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "good.txt"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		text string
+		line int
+	}{
+		"first.md":  {"---\ntitle: \"他说\"你好\"\"\ndate: 2024-05-01\n---\n\n正文第一段。\n", 2},
+		"later.md":  {"\n---\ndate: 2024-05-01\ndraft: false\ntitle: \"他说\"你好\"\"\n---\n\n正文第一段。\n", 5},
+		"nested.md": {"---\ntitle: 标题\nparams:\n  author: 张三\n  quote: \"他说\"你好\"\"\n---\n\n正文第一段。\n", 5},
+	} {
+		path := filepath.Join(in, name)
+		if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("xlate: %s: front matter: yaml: line %d: did not find expected key\n", path, tc.line)
+		r := runXlate(t, env(t, srv, t.TempDir()), nil, path)
+		if r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant first line %q", name, r.code, r.stderr, want)
+		}
+		if strings.Count(r.stderr, name) != 1 {
+			t.Errorf("%s: more than one line about it:\n%s", name, r.stderr)
+		}
+	}
+	out := t.TempDir()
+	r := runXlate(t, env(t, srv, t.TempDir()), nil, "-q", "-o", out, in)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 3 || !strings.Contains(r.stderr, "first.md: front matter: yaml: line 2: did not find expected key\n") {
+		t.Errorf("batch: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if got := readOutputs(t, out); len(got) != 1 || got["good.md"] == "" {
+		t.Errorf("batch: outputs %v, want good.md", slices.Sorted(maps.Keys(got)))
+	}
+}
