@@ -185,6 +185,9 @@ func decodeProblem(err error, data string, offset int) string {
 		n := min(int(se.Offset), len(data))
 		return fmt.Sprintf("line %d: %s", offset+1+strings.Count(data[:n], "\n"), se.Error())
 	}
+	if line, problem, ok := yamlSyntaxLine(err, data); ok {
+		return oneProblem(fmt.Sprintf("line %d: %s", offset+line, problem))
+	}
 	msg := err.Error()
 	for _, prefix := range []string{"yaml: ", "toml: ", "unmarshal errors:"} {
 		msg = strings.TrimPrefix(strings.TrimSpace(msg), prefix)
@@ -196,6 +199,11 @@ func decodeProblem(err error, data string, offset int) string {
 		}
 		return "line " + strconv.Itoa(n+offset)
 	})
+	return oneProblem(msg)
+}
+
+// oneProblem joins the lines of a decoder's message and caps its length.
+func oneProblem(msg string) string {
 	var parts []string
 	for _, l := range strings.Split(msg, "\n") {
 		if l = strings.Join(strings.Fields(l), " "); l != "" {
@@ -207,6 +215,53 @@ func decodeProblem(err error, data string, offset int) string {
 		msg = string(r[:maxProblem]) + "…"
 	}
 	return msg
+}
+
+// yamlWhereRE matches the start of a yaml.v3 syntax error: the package's
+// prefix and the line number, when it gives one.
+var yamlWhereRE = regexp.MustCompile(`^yaml: (?:line \d+: )?`)
+
+// yamlSearchBudget caps the bytes yamlSyntaxLine parses.
+const yamlSearchBudget = 1 << 20
+
+// yamlSyntaxLine finds the line of data (1-based) on which a yaml.v3 syntax
+// error err shows, and the problem without a line. yaml.v3's own number
+// cannot be used: for the parser's errors ("did not find expected key",
+// such as a title holding an unescaped '"') it counts lines from 0, gives
+// the line where the enclosing mapping starts rather than the problem's,
+// and gives no line at all for line 0. So it looks for the line itself:
+// the first whole lines of data that fail with the same problem end on it.
+// It reports false for other errors (such as a duplicate key, whose line
+// is right) and when data is too large to search.
+func yamlSyntaxLine(err error, data string) (line int, problem string, ok bool) {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return 0, "", false
+	}
+	msg := err.Error()
+	loc := yamlWhereRE.FindStringIndex(msg)
+	if loc == nil {
+		return 0, "", false
+	}
+	problem = msg[loc[1]:]
+	parsed := 0
+	for end := 0; end < len(data); {
+		if nl := strings.IndexByte(data[end:], '\n'); nl >= 0 {
+			end += nl + 1
+		} else {
+			end = len(data)
+		}
+		line++
+		if parsed += end; parsed > yamlSearchBudget {
+			return 0, "", false
+		}
+		var v any
+		e := yaml.Unmarshal([]byte(data[:end]), &v)
+		if e != nil && !errors.As(e, &te) && yamlWhereRE.ReplaceAllString(e.Error(), "") == problem {
+			return line, problem, true
+		}
+	}
+	return 0, "", false
 }
 
 // firstLineNumber returns the 1-based number of the first non-blank line

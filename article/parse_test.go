@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/yuin/goldmark"
@@ -221,6 +222,13 @@ func TestFrontMatterErrors(t *testing.T) {
 		{"malformed toml", "+++\ntitle = 1\ntitle = = 1\n+++\n", `front matter: toml: line 3 (last key "title"): expected value but found '=' instead`},
 		{"malformed json", "{\n\"a\": 1,\n}\n\nbody", "front matter: json: line 3: invalid character '}' looking for beginning of object key string"},
 		{"yaml not a mapping", "---\n- a\n- b\n---\n", "front matter: yaml: not a mapping of keys to values"},
+		// yaml.v3 gives no line for a problem on the first line, and the
+		// line before it (counted from 0) further down.
+		{"unescaped quote in a yaml title", "---\ntitle: \"他说\"你好\"\"\ndate: 2024-01-01\n---\n正文\n", "front matter: yaml: line 2: did not find expected key"},
+		{"unescaped quote further down", "\n---\ndate: 2024-01-01\ndraft: false\ntitle: \"他说\"你好\"\"\n---\n", "front matter: yaml: line 5: did not find expected key"},
+		{"unescaped quote in a nested mapping", "---\ntitle: a\nparams:\n  x: 1\n  y: 'it's'\n  z: 2\n---\n", "front matter: yaml: line 5: did not find expected key"},
+		{"yaml list item out of place", "---\ntags:\n  - a\n  b: 1\n---\n", "front matter: yaml: line 4: did not find expected '-' indicator"},
+		{"unterminated yaml quote", "---\na: 1\nb: \"x\nc: 2\n---\n", "front matter: yaml: line 3: found unexpected end of stream"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -661,4 +669,23 @@ func TestPreParagraphsAreCode(t *testing.T) {
 			[]string{"p: 代码如下：", "code(): library(ggplot2)\n# 画图\nx <- c(1, 2)\nprint(x)", "p: 完。"}},
 		{"pre wrapping an image is no code", `<pre><section><img src="a.png"></section></pre>`, []string{"img: a.png"}},
 	})
+}
+
+// A huge front matter is not searched line by line for its problem's line
+// (yaml.v3's own is kept): the error comes at once.
+func TestFrontMatterErrorHugeYAML(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("---\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "key%d: value %d\n", i, i)
+	}
+	b.WriteString("title: \"他说\"你好\"\"\n---\n正文\n")
+	start := time.Now()
+	_, err := Parse([]byte(b.String()), SyntaxAuto)
+	if err == nil || !strings.HasPrefix(err.Error(), "front matter: yaml: line ") || !strings.HasSuffix(err.Error(), ": did not find expected key") {
+		t.Errorf("err = %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v", d)
+	}
 }

@@ -88,8 +88,10 @@ const (
 	tempPrefix = ".tmp-"
 
 	// tempGrace is the age below which Prune leaves a temporary file alone:
-	// it may belong to a Put still in progress in another process.
-	tempGrace = 10 * time.Minute
+	// it may belong to a Put (or an Open's probe) still in progress in
+	// another process. Such a file is written in one go and renamed (or
+	// removed) at once, so an older one was left by a killed process.
+	tempGrace = time.Minute
 )
 
 // ErrInvalidKey is returned by Put for a key that is not 2 to 128 lowercase
@@ -141,11 +143,11 @@ func Open(dir string) (*Dir, error) {
 		return nil, fmt.Errorf("cache: open %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("cache: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("cache: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("cache: open %s: not a directory", abs)
@@ -156,9 +158,19 @@ func Open(dir string) (*Dir, error) {
 	}
 	probe.Close()
 	if err := os.Remove(probe.Name()); err != nil {
-		return nil, fmt.Errorf("cache: open: %w", err)
+		return nil, openError(abs, err)
 	}
 	return &Dir{path: abs}, nil
+}
+
+// openError is Open's error for dir: "cache: open DIR: ...", without a
+// second copy of dir.
+func openError(dir string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == dir {
+		err = pe.Err
+	}
+	return fmt.Errorf("cache: open %s: %w", dir, err)
 }
 
 // Path returns the cache directory, as an absolute path.
@@ -288,15 +300,16 @@ func (d *Dir) Entries() (n int, bytes int64, err error) {
 	return n, bytes, nil
 }
 
-// Prune removes entries written more than olderThan ago, and temporary files
-// older than both olderThan and ten minutes (a younger one may be a Put in
-// progress). It returns the number of entries removed, not counting
-// temporary files.
+// Prune removes entries written more than olderThan ago, and the temporary
+// files that killed processes left, whatever olderThan: those older than a
+// minute (a younger one may be a Put in progress). It returns the number of
+// entries removed, not counting temporary files.
 func (d *Dir) Prune(olderThan time.Duration) (removed int, err error) {
 	now := time.Now()
+	d.pruneProbes(now.Add(-tempGrace))
 	err = d.walk(func(path string, fi fs.FileInfo, temp bool) error {
 		age := now.Sub(fi.ModTime())
-		if age < olderThan || temp && age < tempGrace {
+		if temp && age < tempGrace || !temp && age < olderThan {
 			return nil
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -311,6 +324,24 @@ func (d *Dir) Prune(olderThan time.Duration) (removed int, err error) {
 		return removed, fmt.Errorf("cache: prune: %w", err)
 	}
 	return removed, nil
+}
+
+// pruneProbes removes the probe files of Open (in the cache directory
+// itself) last modified before cutoff. Errors are ignored: a leftover is
+// harmless.
+func (d *Dir) pruneProbes(cutoff time.Time) {
+	des, err := os.ReadDir(d.path)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		if !strings.HasPrefix(de.Name(), tempPrefix+"probe-") || !de.Type().IsRegular() {
+			continue
+		}
+		if fi, err := de.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(d.path, de.Name()))
+		}
+	}
 }
 
 // Clear removes every entry and temporary file, and the emptied shard

@@ -287,8 +287,10 @@ func TestOpenErrors(t *testing.T) {
 	for _, tt := range tests {
 		if d, err := Open(tt.dir); err == nil {
 			t.Errorf("%s: Open(%q) = %v, want error", tt.name, tt.dir, d.Path())
-		} else if !strings.HasPrefix(err.Error(), "cache: open") {
+		} else if !strings.HasPrefix(err.Error(), "cache: open") || strings.Count(err.Error(), "cache:") != 1 {
 			t.Errorf("%s: error %q lacks context", tt.name, err)
+		} else if tt.dir != "" && !strings.HasPrefix(err.Error(), "cache: open "+tt.dir+": ") {
+			t.Errorf("%s: error %q does not name %s", tt.name, err, tt.dir)
 		}
 	}
 }
@@ -602,4 +604,46 @@ func Example() {
 	// Output:
 	// miss
 	// Hello true
+}
+
+// Prune removes the temporary files killed processes left, however young
+// the entries it is asked to prune, but never a live writer's.
+func TestPruneTempFiles(t *testing.T) {
+	d := open(t)
+	key := Key("kept")
+	if err := d.Put(key, []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	files := []struct {
+		path string
+		age  time.Duration
+		gone bool
+	}{
+		{filepath.Join(d.shard(key), tempPrefix+key[:16]+"-111"), 5 * time.Minute, true},
+		{filepath.Join(d.shard(key), tempPrefix+key[:16]+"-222"), 20 * 24 * time.Hour, true},
+		{filepath.Join(d.shard(key), tempPrefix+key[:16]+"-333"), 5 * time.Second, false},
+		{filepath.Join(d.Path(), tempPrefix+"probe-444"), 5 * time.Minute, true},
+		{filepath.Join(d.Path(), tempPrefix+"probe-555"), 0, false},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.path, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(f.path, now.Add(-f.age), now.Add(-f.age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if removed, err := d.Prune(30 * 24 * time.Hour); err != nil || removed != 0 {
+		t.Errorf("Prune = %d, %v; want 0 entries", removed, err)
+	}
+	for _, f := range files {
+		_, err := os.Stat(f.path)
+		if gone := errors.Is(err, fs.ErrNotExist); gone != f.gone {
+			t.Errorf("%s (%v old): removed %v, want %v", filepath.Base(f.path), f.age, gone, f.gone)
+		}
+	}
+	if _, ok := d.Get(key); !ok {
+		t.Error("Prune removed a young entry")
+	}
 }

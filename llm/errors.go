@@ -273,12 +273,7 @@ func (c *OpenAI) clean(msg string) string {
 	return msg
 }
 
-func (c *OpenAI) scrub(s string) string {
-	if c.key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.key, "[redacted]")
-}
+func (c *OpenAI) scrub(s string) string { return redactKey(s, c.key) }
 
 // redact hides the API key in err's message, keeping err's chain for
 // errors.Is and errors.As.

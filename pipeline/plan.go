@@ -89,7 +89,14 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 	outDir := newDirMatcher(output)
 
 	seen := map[string]string{} // output path -> input path
-	add := func(in, out string) {
+	planned := inputSet{}
+	// add plans in (named on the command line: named) to be written to out.
+	// The same file named twice, under one name or two, is one job; so is
+	// a file that two directories both hold and map to the same output.
+	add := func(in, out string, named bool) {
+		if planned.dup(in, out, named) {
+			return
+		}
 		if prev, ok := seen[out]; ok {
 			skipped = append(skipped, &FileError{Path: in, Err: fmt.Errorf("maps to the same output %s as %s; skipped", out, prev)})
 			return
@@ -111,18 +118,53 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 			continue
 		}
 		if !fi.IsDir() {
-			add(in, filepath.Join(output, outName(in)))
+			add(in, filepath.Join(output, outName(in)), true)
 			continue
 		}
 		walkErrs := walk(in, outDir, func(path, rel string) {
 			if isOutputName(filepath.Base(path), opts.Suffix) {
 				return // an output of an earlier run, in place
 			}
-			add(path, filepath.Join(output, filepath.Dir(rel), outName(rel)))
+			add(path, filepath.Join(output, filepath.Dir(rel), outName(rel)), false)
 		})
 		skipped = append(skipped, walkErrs...)
 	}
 	return jobs, skipped, nil
+}
+
+// inputSet is the inputs planned so far, to recognise a file planned
+// again under the same or another name.
+type inputSet map[fileStamp][]plannedInput
+
+// fileStamp narrows down the inputs that may be one file, portably.
+type fileStamp struct {
+	size int64
+	mod  int64
+}
+
+type plannedInput struct {
+	fi    fs.FileInfo
+	out   string
+	named bool
+}
+
+// dup reports whether in is a file already planned that should not be
+// planned again: named on the command line (by either), or mapped to the
+// same output. Two names of one file inside a directory tree (a symbolic
+// link next to its target) stay two pages. Otherwise it records in.
+func (s inputSet) dup(in, out string, named bool) bool {
+	fi, err := os.Stat(in)
+	if err != nil {
+		return false
+	}
+	key := fileStamp{fi.Size(), fi.ModTime().UnixNano()}
+	for _, p := range s[key] {
+		if os.SameFile(p.fi, fi) && (named || p.named || p.out == out) {
+			return true
+		}
+	}
+	s[key] = append(s[key], plannedInput{fi: fi, out: out, named: named})
+	return false
 }
 
 // dirMatcher recognises one directory (the output directory) under any

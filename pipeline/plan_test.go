@@ -37,7 +37,7 @@ func jobsString(jobs []Job) string {
 }
 
 func TestPlan(t *testing.T) {
-	root := tree(t, "in/a.md", "in/sub/b.txt", "in/sub/c.html", "in/skip.pdf", "in/.git/d.md", "one.txt", "two.MD")
+	root := tree(t, "in/a.md", "in/sub/b.txt", "in/sub/c.html", "in/skip.pdf", "in/.git/d.md", "one.txt", "two.MD", "a/c.md")
 	tests := []struct {
 		name    string
 		inputs  []string
@@ -57,7 +57,12 @@ func TestPlan(t *testing.T) {
 		{name: "several need -o", inputs: []string{"one.txt", "two.MD"}, usage: "add -o DIR"},
 		{name: "-o is a file", inputs: []string{"in"}, output: "one.txt", usage: "is a file"},
 		{name: "stdin mixed", inputs: []string{"-", "one.txt"}, output: "out", usage: "stdin"},
-		{name: "same output twice", inputs: []string{"one.txt", "in/sub/b.txt", "in/sub/b.txt"}, output: "out", want: "in/sub/b.txt>out/b.md one.txt>out/one.md", skipped: 1},
+		{name: "same file twice", inputs: []string{"one.txt", "in/sub/b.txt", "in/sub/b.txt"}, output: "out", want: "in/sub/b.txt>out/b.md one.txt>out/one.md"},
+		{name: "same file under two names", inputs: []string{"one.txt", "./one.txt", "in/../one.txt"}, output: "out", want: "one.txt>out/one.md"},
+		{name: "same directory twice", inputs: []string{"in/sub", "in/sub/"}, output: "out", want: "in/sub/b.txt>out/b.md in/sub/c.html>out/c.md"},
+		{name: "a file and its directory", inputs: []string{"in/sub/b.txt", "in/sub"}, output: "out", want: "in/sub/b.txt>out/b.md in/sub/c.html>out/c.md"},
+		{name: "a directory and its file", inputs: []string{"in", "in/a.md"}, output: "out", want: "in/a.md>out/a.md in/sub/b.txt>out/sub/b.md in/sub/c.html>out/sub/c.md"},
+		{name: "same output from two files", inputs: []string{"in/a.md", "two.MD", "in/sub/c.html", "a/c.md"}, output: "out", want: "in/a.md>out/a.md in/sub/c.html>out/c.md two.MD>out/two.md", skipped: 1},
 		{name: "output onto input", inputs: []string{"two.MD"}, output: "two.MD", usage: "is the input file"},
 		{name: "missing input in batch", inputs: []string{"one.txt", "nope.md"}, output: "out", want: "one.txt>out/one.md", skipped: 1},
 	}
@@ -82,6 +87,39 @@ func TestPlan(t *testing.T) {
 				t.Errorf("skipped = %v, want %d", skipped, tt.skipped)
 			}
 		})
+	}
+}
+
+// The same file under two names (a link) is one job when both names are
+// on the command line; inside a directory tree, a link next to its target
+// is a page of its own.
+func TestPlanSameFileLinked(t *testing.T) {
+	root := tree(t, "a.md", "d/b.md")
+	if err := os.Link(filepath.Join(root, "a.md"), filepath.Join(root, "hard.md")); err != nil {
+		t.Skip("hard links not supported:", err)
+	}
+	if err := os.Symlink("a.md", filepath.Join(root, "soft.md")); err != nil {
+		t.Skip("symlinks not supported:", err)
+	}
+	if err := os.Symlink("b.md", filepath.Join(root, "d", "alias.md")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	for _, tt := range []struct {
+		inputs []string
+		want   string
+	}{
+		{[]string{"a.md", "hard.md", "soft.md"}, "a.md>out/a.md"},
+		{[]string{"soft.md", "a.md"}, "soft.md>out/soft.md"},
+		{[]string{"d", "d/alias.md", "d/b.md"}, "d/alias.md>out/alias.md d/b.md>out/b.md"},
+	} {
+		jobs, skipped, err := Plan(tt.inputs, "out")
+		if err != nil || len(skipped) > 0 {
+			t.Fatal(tt.inputs, err, skipped)
+		}
+		if got := jobsString(jobs); got != filepath.FromSlash(tt.want) {
+			t.Errorf("%q: jobs = %s, want %s", tt.inputs, got, tt.want)
+		}
 	}
 }
 

@@ -40,6 +40,11 @@ type Streams struct {
 // usageError marks errors that mean "the command line is wrong".
 type usageError struct{ error }
 
+// setupError is a usage error (exit 2) without the hint: the command line
+// is right, but what it names cannot work, such as an output directory
+// that cannot be written.
+type setupError struct{ error }
+
 // Main runs xlate with args (without the program name) and returns the exit
 // code. ctx is cancelled on Ctrl-C.
 func Main(ctx context.Context, args []string, s Streams) int {
@@ -79,7 +84,10 @@ func exitCode(err error, stderr io.Writer, st style) int {
 		fmt.Fprintln(stderr, st.prefix(), "interrupted")
 		return ExitInterrupted
 	}
-	fmt.Fprintf(stderr, "%s %v\n", st.prefix(), err)
+	fmt.Fprintln(stderr, st.prefix(), escapeControls(err.Error()))
+	if errors.As(err, new(setupError)) {
+		return ExitUsage
+	}
 	var ue usageError
 	var pu *pipeline.UsageError
 	if errors.As(err, &ue) || errors.As(err, &pu) || isFlagError(err) {

@@ -235,6 +235,7 @@ func batchCollect(c *cli.Context, s Streams) error {
 		return err
 	}
 	errorf := newStyle(s.Err).lines(s.Err)
+	warnCacheWrites(store, errorf)
 	opts := batch.CollectOptions{
 		Store: store, From: from, Output: o.output, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
 		Files:  2 * o.concurrency,

@@ -36,10 +36,11 @@ func (s style) prefix() string {
 	return ansiRed + "xlate:" + ansiReset
 }
 
-// lines returns a func that writes one "xlate: ..." line to w per call.
+// lines returns a func that writes one "xlate: ..." line to w per call,
+// its control characters escaped (a file name's included).
 func (s style) lines(w io.Writer) func(format string, args ...any) {
 	return func(format string, args ...any) {
-		fmt.Fprintf(w, s.prefix()+" "+format+"\n", args...)
+		fmt.Fprintln(w, s.prefix()+" "+escapeControls(fmt.Sprintf(format, args...)))
 	}
 }
 

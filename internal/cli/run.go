@@ -40,6 +40,9 @@ func run(ctx context.Context, o options, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputDir(o, jobs); err != nil {
+		return err
+	}
 
 	gloss, err := loadGlossary(o.glossary)
 	if err != nil {
@@ -63,6 +66,7 @@ func run(ctx context.Context, o options, s Streams) error {
 	}
 	prog := newProgress(s.Err, !o.quiet && !o.verbose && !o.dryRun && isTerminal(s.Err), len(jobs), client)
 	errorf = prog.wrap(errorf)
+	warnCacheWrites(store, errorf)
 	failed := func(err error) {
 		errorf("%s", strings.Join(strings.Fields(err.Error()), " "))
 		var se *translate.SegmentError
@@ -149,9 +153,9 @@ func openStore(o options) (cache.Store, error) {
 	}
 	d, err := cache.Open(dir)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("cache: %w", err)}
+		return nil, usageError{err} // "cache: open DIR: ..."
 	}
-	return d, nil
+	return &warnStore{Store: d, dir: d.Path()}, nil
 }
 
 // newClient returns the LLM client the options describe.
