@@ -127,6 +127,32 @@ type verdict struct {
 	// implausible translations (see checker.segment), by index, with the
 	// reason: what Options.AcceptSuspect may take.
 	suspect map[int]suspectAnswer
+	// cut tells that the answer ended early (a stream cut, a truncation):
+	// the segments it closed were judged, the rest are in bad unjudged.
+	cut bool
+}
+
+// judgeCut judges an answer that ended early: the segments up to the last
+// one it closed are judged as a whole answer to them, and those after it
+// are still to ask, with no suspicion on their neighbours (they were never
+// reached, not merged).
+func judgeCut(texts []string, answer string, c checker, why string) verdict {
+	got, _, _ := parseAnswer(answer)
+	reached := 0
+	for id := range got {
+		if id >= 1 && id <= len(texts) {
+			reached = max(reached, id)
+		}
+	}
+	v := verdict{good: map[int]string{}, suspect: map[int]suspectAnswer{}}
+	if reached > 0 {
+		v = judgeAnswer(texts[:reached], answer, c)
+	}
+	v.cut = true
+	for i := reached; i < len(texts); i++ {
+		v.bad, v.why = append(v.bad, i), append(v.why, fmt.Sprintf("segment %d not reached: %s", i+1, why))
+	}
+	return v
 }
 
 // suspectAnswer is an answer rejected as an implausible translation.

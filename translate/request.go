@@ -2,6 +2,7 @@ package translate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -157,6 +158,9 @@ func (t *Translator) translatePieces(ctx context.Context, j job, texts []string,
 			next[n] = todo[i]
 		}
 		todo, why = next, v.why
+		if v.cut && len(todo) > 1 {
+			break // an answer this long gets cut: ask for the rest in halves
+		}
 	}
 	if len(todo) == 0 {
 		return nil
@@ -273,18 +277,21 @@ func (t *Translator) ask(ctx context.Context, j job, texts []string) (verdict, e
 			{Role: "system", Content: system},
 			{Role: "user", Content: user},
 		},
+		Partial: true,
 	})
-	if err != nil {
+	c := checker{lang: t.lang, gloss: t.opts.Glossary}
+	// An answer cut short keeps every segment it closed; only the rest is
+	// asked for again.
+	var pe *llm.PartialError
+	switch {
+	case errors.As(err, &pe):
+		return judgeCut(texts, pe.Content, c, "the answer was cut ("+pe.Err.Error()+")"), nil
+	case err != nil:
 		return verdict{}, fmt.Errorf("translate: %w", err)
+	case resp.FinishReason == "length":
+		return judgeCut(texts, resp.Content, c, "answer truncated (finish_reason length)"), nil
 	}
-	if resp.FinishReason == "length" {
-		all := make([]int, len(texts))
-		for i := range all {
-			all[i] = i
-		}
-		return verdict{good: map[int]string{}, bad: all, why: []string{"answer truncated (finish_reason length)"}}, nil
-	}
-	v := judgeAnswer(texts, resp.Content, checker{lang: t.lang, gloss: t.opts.Glossary})
+	v := judgeAnswer(texts, resp.Content, c)
 	if j.brief != briefNone && j.gotBrief != nil {
 		if text, ok := extractBrief(resp.Content, j.brief, t.lang); ok {
 			j.gotBrief(text)

@@ -1,0 +1,74 @@
+package main_test
+
+// Slow and cut streams: --timeout never cuts a steady stream for its
+// length, and a stream cut half way keeps every segment it closed, asking
+// only for the rest.
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xlate/xlate/internal/fakeopenai"
+)
+
+func TestStreamsSlowAndCut(t *testing.T) {
+	src := filepath.Join("testdata", "corpus", "华盛顿内幕_马斯克极其厌恶的奥尔特曼_如何赢得特朗普支持.md")
+	ref := runXlate(t, env(t, fakeopenai.New(t, fakeopenai.Options{}), t.TempDir()), nil, "--no-summary", src)
+	if ref.code != 0 {
+		t.Fatalf("reference: exit %d: %s", ref.code, ref.stderr)
+	}
+
+	t.Run("steady stream longer than --timeout", func(t *testing.T) {
+		srv := fakeopenai.New(t, fakeopenai.Options{TokensPerSecond: 800})
+		start := time.Now()
+		r := runXlate(t, env(t, srv, t.TempDir()), nil, "--no-summary", "--timeout", "300ms", "--retry-backoff", "1ms", src)
+		if d := time.Since(start); d < time.Second {
+			t.Fatalf("the run took %v: its streams were not longer than --timeout, the case proves nothing", d)
+		}
+		if r.code != 0 || r.stdout != ref.stdout {
+			t.Fatalf("exit %d, same as the reference: %v\n%s", r.code, r.stdout == ref.stdout, r.stderr)
+		}
+		if sent, again := reasked(srv); again > 0 {
+			t.Errorf("%d of %d segments sent again: a steady stream was cut", again, sent)
+		}
+	})
+
+	t.Run("stream cut half way", func(t *testing.T) {
+		srv := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.FailFirst(1, fakeopenai.Fault{Stall: true})})
+		r := runXlate(t, env(t, srv, t.TempDir()), nil, "--no-summary", "--stall-timeout", "300ms", "--retry-backoff", "1ms", src)
+		if r.code != 0 || r.stdout != ref.stdout {
+			t.Fatalf("exit %d, same as the reference: %v\n%s", r.code, r.stdout == ref.stdout, r.stderr)
+		}
+		reqs := srv.Requests()
+		var first *fakeopenai.Recorded
+		sent := map[string]int{}
+		for i := range reqs {
+			if reqs[i].Kind != fakeopenai.KindTranslate {
+				continue
+			}
+			if first == nil {
+				first = &reqs[i]
+			}
+			for _, sg := range fakeopenai.ParseSegments(reqs[i].User()) {
+				sent[sg.Text]++
+			}
+		}
+		if first == nil || first.Segments < 4 {
+			t.Fatalf("the cut request held too few segments to tell")
+		}
+		segs := fakeopenai.ParseSegments(first.User())
+		// The first half of the answer was streamed before the cut: its
+		// first segment was closed and must not be asked for again.
+		if n := sent[segs[0].Text]; n != 1 {
+			t.Errorf("segment 1 of the cut answer was sent %d times, want once", n)
+		}
+		var again int
+		for _, sg := range segs {
+			again += sent[sg.Text] - 1
+		}
+		if again == 0 || again >= len(segs) {
+			t.Errorf("%d of the cut request's %d segments asked again, want only those after the cut", again, len(segs))
+		}
+	})
+}
