@@ -66,3 +66,29 @@ func TestTranslateNeverSendsURLs(t *testing.T) {
 		t.Errorf("translation = %q", out.Texts[0])
 	}
 }
+
+// TestMaskCode: code spans travel as placeholders and come back verbatim,
+// Chinese in them included; a missing or repeated one makes the answer bad.
+func TestMaskCode(t *testing.T) {
+	src := "运行 `pip install x` 后，点击 ``设置 `菜单` `` 和 [链接](https://a.example/x)。转义的 \\`不是代码`"
+	masked, items := mask(src)
+	want := "运行 `C1` 后，点击 `C2` 和 [链接](L3)。转义的 \\`不是代码`"
+	if masked != want {
+		t.Fatalf("mask = %q\nwant   %q", masked, want)
+	}
+	if !isCode(items[0]) || !isCode(items[1]) || isCode(items[2]) {
+		t.Fatalf("items %q", items)
+	}
+	got, err := unmask("Run `C1`, then click `C2` and [the link](L3). An escaped \\`not code`", items)
+	if err != nil || got != "Run `pip install x`, then click ``设置 `菜单` `` and [the link](https://a.example/x). An escaped \\`not code`" {
+		t.Errorf("unmask = %q, %v", got, err)
+	}
+	for _, bad := range []string{"Run, then click `C2` and [the link](L3).", "Run `C1` `C1`, `C2` [l](L3)."} {
+		if _, err := unmask(bad, items); err == nil {
+			t.Errorf("unmask(%q) accepted", bad)
+		}
+		if keepsLinks(masked, bad) {
+			t.Errorf("keepsLinks(%q) = true", bad)
+		}
+	}
+}
