@@ -333,3 +333,47 @@ func TestInterruptWhileBlockedOnInput(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoProcessesPayOnce: two runs over the same tree at once, on one
+// cache (cron overlap, two terminals), ask for each paragraph once between
+// them: a process waits for what the other has claimed in the cache.
+func TestTwoProcessesPayOnce(t *testing.T) {
+	for _, args := range [][]string{{"-q"}, {"-q", "--no-summary"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) { twoProcessesPayOnce(t, args) })
+	}
+}
+
+func twoProcessesPayOnce(t *testing.T, args []string) {
+	opts := fakeopenai.Options{TTFT: 30 * time.Millisecond, TokensPerSecond: 3000}
+	corpus := filepath.Join("testdata", "corpus")
+	one := fakeopenai.New(t, opts)
+	if r := runXlate(t, env(t, one, t.TempDir()), nil, append(args, "-o", filepath.Join(t.TempDir(), "one"), corpus)...); r.code != 0 {
+		t.Fatalf("one run: exit %d: %s", r.code, r.stderr)
+	}
+	single := one.Count()
+
+	srv := fakeopenai.New(t, opts)
+	cacheDir := t.TempDir()
+	var waits []func() result
+	for _, name := range []string{"a", "b"} {
+		_, wait := startXlate(t, env(t, srv, cacheDir), append(args, "-o", filepath.Join(t.TempDir(), name), corpus)...)
+		waits = append(waits, wait)
+	}
+	for i, wait := range waits {
+		if r := wait(); r.code != 0 {
+			t.Fatalf("process %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	both := srv.Count()
+	kinds := func(s *fakeopenai.Server) map[string]int {
+		m := map[string]int{}
+		for _, r := range s.Requests() {
+			m[r.Kind]++
+		}
+		return m
+	}
+	t.Logf("one run: %d requests %v; two at once: %d %v (%.2fx)", single, kinds(one), both, kinds(srv), float64(both)/float64(single))
+	if float64(both) > 1.1*float64(single) {
+		t.Errorf("two processes made %d requests, one run %d: more than 1.1 times", both, single)
+	}
+}

@@ -307,6 +307,7 @@ func (d *Dir) Entries() (n int, bytes int64, err error) {
 func (d *Dir) Prune(olderThan time.Duration) (removed int, err error) {
 	now := time.Now()
 	d.pruneProbes(now.Add(-tempGrace))
+	d.pruneClaims()
 	err = d.walk(func(path string, fi fs.FileInfo, temp bool) error {
 		age := now.Sub(fi.ModTime())
 		if temp && age < tempGrace || !temp && age < olderThan {

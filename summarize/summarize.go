@@ -121,18 +121,48 @@ func (s *Summarizer) Claim(ctx context.Context, title string, texts []string) (s
 			done := make(chan struct{})
 			s.claimed[key] = done
 			s.mu.Unlock()
-			return Summary{}, false, func() {
+			local := func() {
 				s.mu.Lock()
 				delete(s.claimed, key)
 				s.mu.Unlock()
 				close(done)
-			}, nil
+			}
+			return s.claimAcross(ctx, key, local)
 		}
 		s.mu.Unlock()
 		select {
 		case <-busy:
 		case <-ctx.Done():
 			return Summary{}, false, nil, fmt.Errorf("summary: %w", ctx.Err())
+		}
+	}
+}
+
+// claimAcross makes this process the article's maker among the processes
+// sharing the cache (cache.Claimer), after local made this caller the
+// maker here: when another process is making the same article, it waits
+// for that one's summary, which it returns (and that process's work on the
+// article, its translations included, lands in the cache meanwhile).
+func (s *Summarizer) claimAcross(ctx context.Context, key string, local func()) (Summary, bool, func(), error) {
+	claimer, ok := s.store.(cache.Claimer)
+	if !ok {
+		return Summary{}, false, local, nil
+	}
+	for {
+		release, mine := claimer.Claim(key)
+		if mine {
+			return Summary{}, false, func() { release(); local() }, nil
+		}
+		got, err := claimer.WaitClaim(ctx, key)
+		if err != nil {
+			local()
+			return Summary{}, false, nil, fmt.Errorf("summary: %w", err)
+		}
+		if got {
+			if sum, ok := s.cached(key); ok {
+				local()
+				return sum, true, nil, nil
+			}
 		}
 	}
 }

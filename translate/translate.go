@@ -230,7 +230,25 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		waiting = map[int]*flight{}    // index -> another call's flight
 		keys    = map[*flight]string{} // owned flight -> its key
 		source  int                    // tokens of the texts needing translation
+		foreign = map[int]string{}     // index -> key another process claimed
 	)
+	claimer, _ := t.store.(cache.Claimer)
+	var releases []func()
+	defer func() {
+		for _, r := range releases {
+			r()
+		}
+	}()
+	if claimer != nil {
+		// Another process working on the same article (a second run over
+		// the same tree) is waited for whole, rather than raced for each
+		// paragraph, which would split the chunks of both.
+		release, err := t.claimArticle(ctx, claimer, all)
+		if err != nil {
+			return Output{}, err
+		}
+		releases = append(releases, release)
+	}
 	for i, s := range all {
 		if i == 0 && s == "" {
 			continue
@@ -268,6 +286,15 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 			waiting[i] = f
 			continue
 		}
+		if claimer != nil {
+			// Another process sharing the cache may be asking for it now.
+			release, mine := claimer.Claim(key)
+			if !mine {
+				foreign[i] = key
+				continue
+			}
+			releases = append(releases, release)
+		}
 		masked, u := mask(s)
 		urls[i] = u
 		items = append(items, chunk.Item{ID: i, Text: masked})
@@ -294,12 +321,15 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	}
 	defer settle()
 
-	res := Output{Requested: len(items) + len(waiting), SourceTokens: source}
+	res := Output{Requested: len(items) + len(waiting) + len(foreign), SourceTokens: source}
 	if len(items) > 0 {
 		brief := in.Brief && sentShare(all, items) >= minBriefShare
 		if err := t.translateItems(ctx, counter, in.Title, all, items, urls, out, brief, &res, st); err != nil {
 			return Output{}, err // the deferred settle releases the waiters
 		}
+	}
+	if err := t.awaitForeign(ctx, claimer, in.Title, all, foreign, out, st, &releases); err != nil {
+		return Output{}, err
 	}
 	settle()
 	if err := t.await(ctx, in.Title, all, waiting, out, st); err != nil {
@@ -328,6 +358,78 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	slices.SortFunc(res.Suspects, func(a, b Suspect) int { return a.Index - b.Index })
 	res.Title, res.Texts = out[0], out[1:]
 	return res, nil
+}
+
+// claimArticle claims, across the processes sharing the cache, the texts
+// of an article that the cache lacks, as one: when another process holds
+// the same claim, it waits until that one is done, and the cache has its
+// answers. It returns the claim's release (a no-op when nothing is missing).
+func (t *Translator) claimArticle(ctx context.Context, claimer cache.Claimer, all []string) (func(), error) {
+	keys := []string{"translate-article", PromptVersion}
+	for i, s := range all {
+		if i == 0 && s == "" || !NeedsTranslation(s) {
+			continue
+		}
+		if k := t.key(s); !t.has(k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 2 {
+		return func() {}, nil
+	}
+	key := cache.Key(keys...)
+	for {
+		if release, mine := claimer.Claim(key); mine {
+			return release, nil
+		}
+		if _, err := claimer.WaitClaim(ctx, key); err != nil {
+			return nil, fmt.Errorf("translate: %w", err)
+		}
+	}
+}
+
+// has reports whether the cache holds a valid translation under key.
+func (t *Translator) has(key string) bool {
+	v, ok := t.store.Get(key)
+	if ok {
+		_, _, ok = decodeEntry(v)
+	}
+	return ok
+}
+
+// awaitForeign fills out with the entries that other processes sharing the
+// cache were asking for (claimed) when this call looked. A text whose
+// claim went without an entry (its owner failed or died) is claimed and
+// translated here.
+func (t *Translator) awaitForeign(ctx context.Context, claimer cache.Claimer, title string, all []string, foreign map[int]string, out []string, st *callState, releases *[]func()) error {
+	var again []chunk.Item
+	urls := map[int][]string{}
+	for i, key := range foreign {
+		ok, err := claimer.WaitClaim(ctx, key)
+		if err != nil {
+			return fmt.Errorf("translate: %w", err)
+		}
+		if ok {
+			if v, found := t.store.Get(key); found {
+				if text, _, valid := decodeEntry(v); valid {
+					t.stats.Shared.Add(1)
+					out[i] = text
+					continue
+				}
+			}
+		}
+		if release, mine := claimer.Claim(key); mine {
+			*releases = append(*releases, release)
+		}
+		masked, u := mask(all[i])
+		urls[i] = u
+		again = append(again, chunk.Item{ID: i, Text: masked})
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	slices.SortFunc(again, func(a, b chunk.Item) int { return a.ID - b.ID })
+	return t.translateItems(ctx, t.counter, title, all, again, urls, out, false, &Output{}, st)
 }
 
 func isDup(dups [][2]int, i int) bool {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -50,4 +51,20 @@ func warnCacheWrites(store cache.Store, errorf func(format string, args ...any))
 	if w, ok := store.(*warnStore); ok {
 		w.warn = errorf
 	}
+}
+
+// Claim and WaitClaim pass cross-process claims (cache.Claimer) through to
+// the directory.
+func (w *warnStore) Claim(key string) (func(), bool) {
+	if c, ok := w.Store.(cache.Claimer); ok {
+		return c.Claim(key)
+	}
+	return func() {}, true
+}
+
+func (w *warnStore) WaitClaim(ctx context.Context, key string) (bool, error) {
+	if c, ok := w.Store.(cache.Claimer); ok {
+		return c.WaitClaim(ctx, key)
+	}
+	return false, nil
 }
