@@ -221,18 +221,17 @@ func oneProblem(msg string) string {
 // prefix and the line number, when it gives one.
 var yamlWhereRE = regexp.MustCompile(`^yaml: (?:line \d+: )?`)
 
-// yamlSearchBudget caps the bytes yamlSyntaxLine parses.
-const yamlSearchBudget = 1 << 20
-
 // yamlSyntaxLine finds the line of data (1-based) on which a yaml.v3 syntax
 // error err shows, and the problem without a line. yaml.v3's own number
 // cannot be used: for the parser's errors ("did not find expected key",
 // such as a title holding an unescaped '"') it counts lines from 0, gives
 // the line where the enclosing mapping starts rather than the problem's,
 // and gives no line at all for line 0. So it looks for the line itself:
-// the first whole lines of data that fail with the same problem end on it.
+// the fewest whole lines of data that fail with the same problem end on
+// it, found by bisection (a syntax error in the first k lines stays in
+// every longer prefix), so a front matter of n lines costs log2(n) parses.
 // It reports false for other errors (such as a duplicate key, whose line
-// is right) and when data is too large to search.
+// is right).
 func yamlSyntaxLine(err error, data string) (line int, problem string, ok bool) {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -244,24 +243,32 @@ func yamlSyntaxLine(err error, data string) (line int, problem string, ok bool) 
 		return 0, "", false
 	}
 	problem = msg[loc[1]:]
-	parsed := 0
+	ends := []int{} // ends[k-1] is the end of the first k lines
 	for end := 0; end < len(data); {
 		if nl := strings.IndexByte(data[end:], '\n'); nl >= 0 {
 			end += nl + 1
 		} else {
 			end = len(data)
 		}
-		line++
-		if parsed += end; parsed > yamlSearchBudget {
-			return 0, "", false
-		}
+		ends = append(ends, end)
+	}
+	fails := func(k int) bool {
 		var v any
-		e := yaml.Unmarshal([]byte(data[:end]), &v)
-		if e != nil && !errors.As(e, &te) && yamlWhereRE.ReplaceAllString(e.Error(), "") == problem {
-			return line, problem, true
+		e := yaml.Unmarshal([]byte(data[:ends[k-1]]), &v)
+		return e != nil && !errors.As(e, &te) && yamlWhereRE.ReplaceAllString(e.Error(), "") == problem
+	}
+	if len(ends) == 0 || !fails(len(ends)) {
+		return 0, "", false
+	}
+	lo, hi := 1, len(ends) // the answer is in [lo, hi]; fails(hi) holds
+	for lo < hi {
+		if mid := (lo + hi) / 2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	return 0, "", false
+	return lo, problem, true
 }
 
 // firstLineNumber returns the 1-based number of the first non-blank line

@@ -67,11 +67,12 @@ func run(ctx context.Context, o options, s Streams) error {
 	prog := newProgress(s.Err, !o.quiet && !o.verbose && !o.dryRun && isTerminal(s.Err), len(jobs), client)
 	errorf = prog.wrap(errorf)
 	warnCacheWrites(store, errorf)
+	suspectFailures := 0 // files that failed on answers judged no translation
 	failed := func(err error) {
 		errorf("%s", strings.Join(strings.Fields(err.Error()), " "))
 		var se *translate.SegmentError
 		if errors.As(err, &se) && se.Suspect && !o.acceptSus {
-			fmt.Fprintln(s.Err, "hint: if that answer is right after all, --accept-suspect takes it (listed with --report)")
+			suspectFailures++ // Run serialises failures
 		}
 	}
 	rep := p.Run(ctx, jobs, pipeline.RunOptions{
@@ -83,6 +84,9 @@ func run(ctx context.Context, o options, s Streams) error {
 	rep.Failed += len(skipped)
 	wall := time.Since(start)
 
+	if suspectFailures > 0 {
+		fmt.Fprintf(s.Err, "hint: %d file(s) failed on answers judged no translation; if one is right after all, --accept-suspect takes it (--report lists them)\n", suspectFailures)
+	}
 	if rep.Systemic != nil {
 		errorf("%s", llm.Systemic(rep.Systemic))
 		fmt.Fprintln(s.Err, "hint:", systemicHint(o, rep.Systemic))
