@@ -6,6 +6,7 @@ package main_test
 
 import (
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,7 +36,15 @@ func TestStreamsSlowAndCut(t *testing.T) {
 	})
 
 	t.Run("stream cut half way", func(t *testing.T) {
-		srv := fakeopenai.New(t, fakeopenai.Options{Fault: fakeopenai.FailFirst(1, fakeopenai.Fault{Stall: true})})
+		// The first translation request of several segments stalls half way.
+		var cutN atomic.Int64
+		cutFirstLong := func(n int, r *fakeopenai.Recorded) fakeopenai.Fault {
+			if r.Kind == fakeopenai.KindTranslate && r.Segments >= 6 && cutN.CompareAndSwap(0, int64(n)) {
+				return fakeopenai.Fault{Stall: true}
+			}
+			return fakeopenai.Fault{}
+		}
+		srv := fakeopenai.New(t, fakeopenai.Options{Fault: cutFirstLong})
 		r := runXlate(t, env(t, srv, t.TempDir()), nil, "--no-summary", "--stall-timeout", "300ms", "--retry-backoff", "1ms", src)
 		if r.code != 0 || r.stdout != ref.stdout {
 			t.Fatalf("exit %d, same as the reference: %v\n%s", r.code, r.stdout == ref.stdout, r.stderr)
@@ -47,7 +56,7 @@ func TestStreamsSlowAndCut(t *testing.T) {
 			if reqs[i].Kind != fakeopenai.KindTranslate {
 				continue
 			}
-			if first == nil {
+			if int64(reqs[i].N) == cutN.Load() {
 				first = &reqs[i]
 			}
 			for _, sg := range fakeopenai.ParseSegments(reqs[i].User()) {
@@ -55,7 +64,7 @@ func TestStreamsSlowAndCut(t *testing.T) {
 			}
 		}
 		if first == nil || first.Segments < 4 {
-			t.Fatalf("the cut request held too few segments to tell")
+			t.Fatalf("the cut request held too few segments to tell: %+v", first)
 		}
 		segs := fakeopenai.ParseSegments(first.User())
 		// The first half of the answer was streamed before the cut: its

@@ -130,8 +130,9 @@ func (t *Translator) translatePieces(ctx context.Context, j job, texts []string,
 		todo[i] = i
 	}
 	var why []string
+	cut := false // the last answer was cut short: its rest is asked for as a retry, not a re-ask
 	for ask := 0; ask < maxAsks && len(todo) > 0; ask++ {
-		if j.reask {
+		if j.reask && !cut {
 			if !j.budget.take() {
 				return t.giveUp(todo, texts, k, fmt.Sprintf("re-ask limit of %d for this file reached", j.budget.limit), why)
 			}
@@ -157,10 +158,9 @@ func (t *Translator) translatePieces(ctx context.Context, j job, texts []string,
 		for n, i := range v.bad {
 			next[n] = todo[i]
 		}
-		todo, why = next, v.why
-		if v.cut && len(todo) > 1 {
-			break // an answer this long gets cut: ask for the rest in halves
-		}
+		// After a cut, the next ask is for what did not come: a smaller
+		// request, or the same one again when nothing came (as a retry).
+		todo, why, cut = next, v.why, v.cut
 	}
 	if len(todo) == 0 {
 		return nil
