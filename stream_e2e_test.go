@@ -6,6 +6,7 @@ package main_test
 
 import (
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,4 +81,28 @@ func TestStreamsSlowAndCut(t *testing.T) {
 			t.Errorf("%d of the cut request's %d segments asked again, want only those after the cut", again, len(segs))
 		}
 	})
+}
+
+// TestWeChatCodeStaysCode: WeChat's code block, paragraphs in a <pre>
+// split by <br>, comes out as a fenced code block and never reaches the
+// model; inline code comes back verbatim, Chinese in it included.
+func TestWeChatCodeStaysCode(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{APIKey: testKey})
+	in := []byte("---\ntitle: 代码示例\n---\n<p>运行下面的代码，然后打开 <code>设置</code> 菜单：</p>" +
+		"<pre><p>library(ggplot2)<br># 画一个箱线图<br>p &lt;- ggplot(df, aes(x, y))</p><p>print(p)</p></pre><p>完成。</p>")
+	r := runXlate(t, env(t, srv, t.TempDir()), in, "--no-summary")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "```\nlibrary(ggplot2)\n# 画一个箱线图\np <- ggplot(df, aes(x, y))\nprint(p)\n```") {
+		t.Errorf("no code block in the output:\n%s", r.stdout)
+	}
+	if strings.Count(r.stdout, "`设置`") != 2 {
+		t.Errorf("inline code not kept verbatim in the original and its translation:\n%s", r.stdout)
+	}
+	for _, rq := range srv.Requests() {
+		if u := rq.User(); strings.Contains(u, "ggplot") || strings.Contains(u, "设置") {
+			t.Errorf("code reached the model: %.200q", u)
+		}
+	}
 }
