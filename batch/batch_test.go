@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,7 +183,7 @@ func TestPrepareIsRepeatableAndGuardsSubmittedJobs(t *testing.T) {
 	}
 
 	srv := fakeopenai.New(t, fakeopenai.Options{BatchSteps: -1}) // batches move only when told
-	if err := Submit(context.Background(), again, api(srv)); err != nil {
+	if _, err := Submit(context.Background(), again, api(srv), SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := prep(); err == nil || !strings.Contains(err.Error(), "not collected yet") {
@@ -222,7 +223,7 @@ func TestSubmitResumes(t *testing.T) {
 	cfg := openai.DefaultConfig("k")
 	cfg.BaseURL = srv.URL()
 	cfg.HTTPClient = &http.Client{Transport: &failSecondCreate{}}
-	if err := Submit(context.Background(), job, openai.NewClientWithConfig(cfg)); err == nil || !strings.Contains(err.Error(), "refused for the test") {
+	if _, err := Submit(context.Background(), job, openai.NewClientWithConfig(cfg), SubmitOptions{}); err == nil || !strings.Contains(err.Error(), "refused for the test") {
 		t.Fatalf("first submit: %v", err)
 	}
 	reopened, err := Open(job.dir)
@@ -232,7 +233,7 @@ func TestSubmitResumes(t *testing.T) {
 	if p := reopened.Parts[1]; p.FileID == "" || p.BatchID != "" {
 		t.Fatalf("after the failed create: part 2 file %q batch %q", p.FileID, p.BatchID)
 	}
-	if err := Submit(context.Background(), reopened, api(srv)); err != nil {
+	if _, err := Submit(context.Background(), reopened, api(srv), SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if uploads := srv.CountKind(fakeopenai.KindFile); uploads != len(job.Parts) {
@@ -267,7 +268,7 @@ func TestCollectExpiredAndFailedBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Submit(context.Background(), job, api(srv)); err != nil {
+	if _, err := Submit(context.Background(), job, api(srv), SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var problems []string
@@ -302,14 +303,23 @@ func TestCollectExpiredAndFailedBatches(t *testing.T) {
 // skipped; the good lines are still read.
 func TestReadResultsSkipsGarbage(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "out.jsonl")
-	if err := os.WriteFile(f, []byte("{\"custom_id\":\"a\",\"response\":null,\"error\":\"x\"}\nnot json\n{\"custom_id\":\"b\",\"resp"), 0o644); err != nil {
+	data := "{\"custom_id\":\"a\",\"response\":null,\"error\":\"x\"}\nnot json\n" +
+		"{\"custom_id\":\"c\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\"}}\n" +
+		"{\"custom_id\":\"d\",\"response\":null,\"error\":null}\n{\"custom_id\":\"b\",\"resp"
+	if err := os.WriteFile(f, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var good []string
 	var bad []int
-	err := readResults(f, func(r result) { good = append(good, r.CustomID) }, func(n int) { bad = append(bad, n) })
-	if err != nil || len(good) != 1 || good[0] != "a" || len(bad) != 2 || bad[0] != 2 || bad[1] != 3 {
-		t.Errorf("err %v, good %v, bad lines %v", err, good, bad)
+	var requests int
+	err := readResults(f, func(r result) { good = append(good, r.CustomID) }, func(n int, req bool) {
+		bad = append(bad, n)
+		if req {
+			requests++
+		}
+	})
+	if err != nil || len(good) != 1 || good[0] != "a" || !slices.Equal(bad, []int{2, 3, 4, 5}) || requests != 1 {
+		t.Errorf("err %v, good %v, bad lines %v, %d request lines", err, good, bad, requests)
 	}
 }
 
@@ -444,7 +454,7 @@ func TestSubmitNeverCreatesABatchTwice(t *testing.T) {
 	cfg := openai.DefaultConfig("k")
 	cfg.BaseURL = srv.URL()
 	cfg.HTTPClient = &http.Client{Transport: &loseCreateAnswer{}}
-	if err := Submit(context.Background(), job, openai.NewClientWithConfig(cfg)); err != nil {
+	if _, err := Submit(context.Background(), job, openai.NewClientWithConfig(cfg), SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := api(srv).ListBatch(context.Background(), nil, nil)
@@ -642,7 +652,7 @@ func TestRoundNotReadIsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Submit(context.Background(), job, api(srv)); err != nil {
+	if _, err := Submit(context.Background(), job, api(srv), SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	manifest := filepath.Join(dir, manifestFile)
@@ -710,7 +720,8 @@ func TestLateResultsOfAnEarlierRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Unknown != 0 || rep.Good != len(all)-half {
+	// They are cached, and counted apart from round 2's own requests.
+	if rep.Unknown != 0 || rep.Earlier != len(all)-half || rep.Lines != 0 || rep.Good != 0 {
 		t.Errorf("round 1's late results in round 2: %+v", rep)
 	}
 	_, third, err := Prepare(context.Background(), dir, PrepareOptions{Store: st})

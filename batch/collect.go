@@ -49,11 +49,15 @@ type CollectOptions struct {
 
 // CollectReport says what Collect found and did.
 type CollectReport struct {
-	Lines       int // result lines read
+	// Lines, Good, Partial and Failed count this round's requests, each
+	// once, by its best result.
+	Lines       int // requests of this round with a result
 	Good        int // answers wholly accepted
 	Partial     int // answers with some segments rejected
 	Failed      int // requests that failed (error status, bad answer, expired)
-	Unknown     int // lines whose custom_id the manifest does not know
+	Repeated    int // result lines of a request already read (not counted again)
+	Earlier     int // requests of earlier rounds answered (cached, not counted above)
+	Unknown     int // custom_ids no round of the job knows
 	Malformed   int // lines that are not batch results
 	Unsubmitted int // batch files not submitted
 	Running     int // batches not finished
@@ -86,20 +90,32 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	if err := os.MkdirAll(results, 0o755); err != nil {
 		return rep, err
 	}
-	for _, f := range opts.From {
+	// Only files of batch results join results/, where every later
+	// collect reads them: all are checked before any is kept.
+	from := make([][]byte, len(opts.From))
+	for i, f := range opts.From {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return rep, err
 		}
-		// Only a file with batch results joins results/, where every
-		// later collect reads it.
-		good := 0
-		if err := scanResults(f, bytes.NewReader(data), func(result) { good++ }, func(int) {}); err != nil {
+		good, requests := 0, 0
+		if err := scanResults(f, bytes.NewReader(data), func(result) { good++ }, func(_ int, req bool) {
+			if req {
+				requests++
+			}
+		}); err != nil {
 			return rep, err
 		}
 		if good == 0 {
-			return rep, fmt.Errorf("%s: no batch result lines in it (custom_id and response or error on each line)", f)
+			hint := ""
+			if requests > 0 {
+				hint = " (it looks like a batch input file, requests-NNN.jsonl: give the output file run_batch or the Batch API wrote for it)"
+			}
+			return rep, fmt.Errorf("%s: not batch results: no line carries a custom_id with a response or an error%s; nothing collected, the file is not kept", f, hint)
 		}
+		from[i] = data
+	}
+	for _, data := range from {
 		if err := pipeline.WriteFileAtomic(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
 			return rep, err
 		}
@@ -133,7 +149,11 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		return rep, err
 	}
 	slices.Sort(files)
-	seen := map[string]bool{}
+	// Each request counts once, by its best answer: a result file given
+	// twice, or a request answered in two files, is not counted twice.
+	seen := map[string]outcome{} // this round's requests
+	late := map[string]bool{}    // earlier rounds' requests
+	unknown := map[string]bool{}
 	var earlier []*round // opened on the first result this round does not know
 	defer func() {
 		for _, r := range earlier {
@@ -143,30 +163,49 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	for _, f := range files {
 		var bad error
 		if err := readResults(f, func(r result) {
-			rep.Lines++
 			e, err := manifest.get(r.CustomID)
 			if err != nil {
 				bad = err
 				return
 			}
 			if e != nil {
-				seen[r.CustomID] = true
-				accept(job, p, e, r, &rep, errorf)
+				prev, ok := seen[r.CustomID]
+				if prev == good {
+					rep.Repeated++
+					return
+				}
+				now := max(prev, accept(job, p, e, r, errorf))
+				if ok {
+					rep.Repeated++
+					rep.uncount(prev)
+				} else {
+					rep.Lines++
+				}
+				seen[r.CustomID] = now
+				rep.count(now)
 				return
 			}
 			// A result of an earlier round's request (run late, or
-			// given with --from after the next prepare) is as good.
+			// given with --from after the next prepare) is as good,
+			// and not counted with this round's.
 			if earlier == nil {
 				earlier = job.earlierRounds()
 			}
 			for _, old := range earlier {
 				if e, err := old.m.get(r.CustomID); err == nil && e != nil {
-					accept(old.job, p, e, r, &rep, errorf)
+					accept(old.job, p, e, r, errorf)
+					if !late[r.CustomID] {
+						late[r.CustomID] = true
+						rep.Earlier++
+					}
 					return
 				}
 			}
-			rep.Unknown++
-		}, func(n int) {
+			if !unknown[r.CustomID] {
+				unknown[r.CustomID] = true
+				rep.Unknown++
+			}
+		}, func(n int, _ bool) {
 			rep.Malformed++
 			errorf("%s:%d: not a batch result line; skipped", f, n)
 		}); err != nil {
@@ -186,7 +225,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	}
 	if rep.Running == 0 {
 		for id := range manifest.at {
-			if !seen[id] {
+			if _, ok := seen[id]; !ok {
 				rep.Missing++
 			}
 		}
@@ -284,6 +323,7 @@ type result struct {
 		Body       json.RawMessage `json:"body"`
 	} `json:"response"`
 	Error json.RawMessage `json:"error"`
+	Body  json.RawMessage `json:"body"` // a request line's, not a result's
 }
 
 // failure returns why the request of r failed, or "" if it was answered.
@@ -338,8 +378,9 @@ func errorMessage(raw json.RawMessage) string {
 }
 
 // readResults calls fn for each line of a results file, and badLine with
-// the number of each line that is not a result.
-func readResults(path string, fn func(result), badLine func(n int)) error {
+// the number of each line that is not a result (request: it is a batch
+// request line, with a body and no response or error).
+func readResults(path string, fn func(result), badLine func(n int, request bool)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -348,7 +389,7 @@ func readResults(path string, fn func(result), badLine func(n int)) error {
 	return scanResults(path, f, fn, badLine)
 }
 
-func scanResults(path string, f io.Reader, fn func(result), badLine func(n int)) error {
+func scanResults(path string, f io.Reader, fn func(result), badLine func(n int, request bool)) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), maxResultLine)
 	n := 0
@@ -360,7 +401,13 @@ func scanResults(path string, f io.Reader, fn func(result), badLine func(n int))
 		}
 		var r result
 		if err := json.Unmarshal(b, &r); err != nil || r.CustomID == "" {
-			badLine(n)
+			badLine(n, false)
+			continue
+		}
+		if r.Response == nil && errorMessage(r.Error) == "" {
+			// Neither answered nor failed: not a result (a request line
+			// of a batch input file has custom_id too).
+			badLine(n, len(r.Body) > 0)
 			continue
 		}
 		fn(r)
@@ -371,8 +418,35 @@ func scanResults(path string, f io.Reader, fn func(result), badLine func(n int))
 	return nil
 }
 
-// accept judges one answered request and caches what is good.
-func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectReport, errorf func(string, ...any)) {
+// outcome is what became of a request's result, worst first.
+type outcome int
+
+const (
+	noOutcome outcome = iota
+	failed
+	partial
+	good
+)
+
+// count adds a request's outcome to the report; uncount takes it back.
+func (rep *CollectReport) count(o outcome) { rep.add(o, 1) }
+
+func (rep *CollectReport) uncount(o outcome) { rep.add(o, -1) }
+
+func (rep *CollectReport) add(o outcome, n int) {
+	switch o {
+	case failed:
+		rep.Failed += n
+	case partial:
+		rep.Partial += n
+	case good:
+		rep.Good += n
+	}
+}
+
+// accept judges one answered request, caches what is good and returns
+// the outcome.
+func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, errorf func(string, ...any)) outcome {
 	files := func() string {
 		var names []string
 		for i, f := range e.Files {
@@ -385,33 +459,29 @@ func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectRepo
 		return strings.Join(names, ", ")
 	}
 	if why := r.failure(); why != "" {
-		rep.Failed++
 		errorf("%s (%s): request failed: %s", e.CustomID, files(), why)
-		return
+		return failed
 	}
 	var body openai.ChatCompletionResponse
 	if err := json.Unmarshal(r.Response.Body, &body); err != nil {
-		rep.Failed++
 		errorf("%s (%s): answer is not a chat completion: %v", e.CustomID, files(), err)
-		return
+		return failed
 	}
 	resp, err := llm.ResponseOf(body)
 	if err != nil {
-		rep.Failed++
 		errorf("%s (%s): %v", e.CustomID, files(), err)
-		return
+		return failed
 	}
 	switch {
 	case e.Translate != nil:
 		v := p.Translator.Accept(*e.Translate, resp.Content, resp.FinishReason)
+		o := good
 		switch {
 		case v.Good == 0:
-			rep.Failed++
+			o = failed
 			errorf("%s (%s): answer rejected: %s", e.CustomID, files(), strings.Join(v.Why, "; "))
 		case v.Bad > 0:
-			rep.Partial++
-		default:
-			rep.Good++
+			o = partial
 		}
 		if e.Translate.Brief == "summary" && v.Brief != "" {
 			for _, i := range e.Files {
@@ -426,14 +496,15 @@ func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, rep *CollectRepo
 				_ = p.AcceptSummary(data, v.Brief) // without it, the next round asks again
 			}
 		}
+		return o
 	case e.Summary != nil && p.Summarizer != nil:
 		if err := p.Summarizer.Accept(e.Summary.User, resp.Content, resp.FinishReason); err != nil {
-			rep.Failed++
 			errorf("%s (%s): summary rejected: %v", e.CustomID, files(), err)
-			return
+			return failed
 		}
-		rep.Good++
+		return good
 	}
+	return noOutcome
 }
 
 // round is an earlier round of a job, for results that arrive late.

@@ -50,10 +50,11 @@ import (
 	"github.com/xlate/xlate/translate"
 )
 
-// Limits of one batch input file (OpenAI's: 50,000 requests, 200 MB).
+// Limits of one batch input file: OpenAI's, 50,000 requests and 200 MB
+// (decimal: 200,000,000 bytes).
 const (
 	DefaultMaxRequests = 50_000
-	DefaultMaxBytes    = 200 << 20
+	DefaultMaxBytes    = 200_000_000
 )
 
 // Endpoint is the URL of every request line.
@@ -120,6 +121,10 @@ type Part struct {
 	Name     string `json:"name"` // requests-NNN.jsonl
 	Requests int    `json:"requests"`
 	Bytes    int64  `json:"bytes"`
+	// Tokens are the prompt tokens of its requests (o200k, with the chat
+	// format's overhead per message), what OpenAI counts against the
+	// enqueued token limit.
+	Tokens int64 `json:"tokens,omitempty"`
 
 	FileID       string `json:"file_id,omitempty"`
 	BatchID      string `json:"batch_id,omitempty"`
@@ -129,6 +134,7 @@ type Part struct {
 	OutputFileID string `json:"output_file_id,omitempty"`
 	ErrorFileID  string `json:"error_file_id,omitempty"`
 	Downloaded   bool   `json:"downloaded,omitempty"` // its output and error files are in results/
+	ErrorCode    string `json:"error_code,omitempty"` // of a failed batch: its first error's code
 }
 
 // terminal reports whether a batch status is final.

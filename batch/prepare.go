@@ -84,7 +84,10 @@ type PrepareOptions struct {
 
 // PrepareReport says what Prepare planned.
 type PrepareReport struct {
-	Round        int
+	Round int
+	// Model is the model every request line names: a vLLM run_batch must
+	// serve the model under this name (--served-model-name).
+	Model        string
 	Files        int // inputs of the job
 	Ready        int // complete from the cache: collect writes them
 	Failed       int // could not be read or parsed
@@ -172,7 +175,7 @@ func Prepare(ctx context.Context, dir string, opts PrepareOptions) (*Job, Prepar
 	if err != nil {
 		return nil, PrepareReport{}, err
 	}
-	rep := PrepareReport{Round: job.Round, Failed: len(skipped)}
+	rep := PrepareReport{Round: job.Round, Model: ps.Model, Failed: len(skipped)}
 	for _, e := range skipped {
 		errorf("%v", e)
 	}

@@ -56,41 +56,145 @@ func transient(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// SubmitOptions configure Submit.
+type SubmitOptions struct {
+	// MaxEnqueuedTokens, when positive, bounds the prompt tokens of the
+	// job's batches queued at once (validating, in progress or
+	// finalizing): OpenAI's enqueued token limit per model, which fails
+	// a batch over it (token_limit_exceeded). Parts that do not fit wait.
+	MaxEnqueuedTokens int64
+	// Wait keeps submitting: as batches end, the parts waiting go in,
+	// until every part has its batch. Poll is how often it looks.
+	Wait bool
+	Poll time.Duration
+	// Logf reports progress (waiting for room in the queue).
+	Logf func(format string, args ...any)
+}
+
+// SubmitReport says what Submit did.
+type SubmitReport struct {
+	Submitted int   // batches created by this call
+	Waiting   int   // parts left unsubmitted: no room under MaxEnqueuedTokens
+	Queued    int64 // prompt tokens of the job's batches queued at the end
+}
+
 // Submit uploads the job's batch input files and creates a batch for each,
 // recording every file and batch id in job.json as soon as it exists, so
 // that an interrupted submit resumes where it stopped. Parts already
-// submitted are left alone.
-func Submit(ctx context.Context, job *Job, api *openai.Client) error {
-	for _, p := range job.Parts {
-		if p.FileID == "" {
-			data, err := os.ReadFile(filepath.Join(job.dir, p.Name))
-			if err != nil {
-				return err
-			}
-			f, err := call(ctx, "upload "+p.Name, func(ctx context.Context) (openai.File, error) {
-				return api.CreateFileBytes(ctx, openai.FileBytesRequest{Name: p.Name, Bytes: data, Purpose: openai.PurposeBatch})
-			})
-			if err != nil {
-				return err
-			}
-			p.FileID = f.ID
-			if err := job.save(); err != nil {
-				return err
-			}
-		}
-		if p.BatchID == "" {
-			b, err := createBatch(ctx, job, p, api)
-			if err != nil {
-				return err
-			}
-			p.BatchID = b.ID
-			p.update(b)
-			if err := job.save(); err != nil {
-				return err
+// submitted are left alone. With MaxEnqueuedTokens, a part is submitted
+// only while the job's queued batches leave room for its tokens; with
+// Wait, Submit waits for batches to end to submit the rest.
+func Submit(ctx context.Context, job *Job, api *openai.Client, opts SubmitOptions) (SubmitReport, error) {
+	var rep SubmitReport
+	limit := opts.MaxEnqueuedTokens
+	if limit > 0 {
+		for _, p := range job.Parts {
+			if p.BatchID == "" && p.Tokens > limit {
+				return rep, &OverLimitError{Part: p.Name, Tokens: p.Tokens, Limit: limit}
 			}
 		}
 	}
-	return nil
+	poll := opts.Poll
+	if poll <= 0 {
+		poll = 30 * time.Second
+	}
+	for {
+		if limit > 0 && job.queued() > 0 {
+			// What is queued now: batches that ended free their tokens.
+			if _, err := Status(ctx, job, api); err != nil {
+				return rep, err
+			}
+		}
+		queued := job.queued()
+		rep.Waiting = 0
+		for _, p := range job.Parts {
+			if p.Status == "failed" && p.ErrorCode == tokenLimitExceeded && !p.Downloaded {
+				// OpenAI's queue was full (other batches count too):
+				// the part goes in again once there is room.
+				p.BatchID, p.Status, p.ErrorCode = "", "", ""
+			}
+			if p.BatchID != "" {
+				continue
+			}
+			if limit > 0 && queued+p.Tokens > limit {
+				rep.Waiting++
+				continue
+			}
+			if err := submitPart(ctx, job, p, api); err != nil {
+				return rep, err
+			}
+			rep.Submitted++
+			if !terminal(p.Status) {
+				queued += p.Tokens
+			}
+		}
+		rep.Queued = queued
+		if rep.Waiting == 0 || !opts.Wait {
+			return rep, nil
+		}
+		if opts.Logf != nil {
+			opts.Logf("%d batch files wait for room in the queue (%d of %d tokens queued); next look in %s", rep.Waiting, queued, limit, poll)
+		}
+		select {
+		case <-time.After(poll):
+		case <-ctx.Done():
+			return rep, ctx.Err()
+		}
+	}
+}
+
+// tokenLimitExceeded is the error code of a batch that failed because the
+// enqueued token limit was reached.
+const tokenLimitExceeded = "token_limit_exceeded"
+
+// OverLimitError is a part too large for the enqueued token limit by
+// itself: no wait makes room for it.
+type OverLimitError struct {
+	Part          string
+	Tokens, Limit int64
+}
+
+func (e *OverLimitError) Error() string {
+	return fmt.Sprintf("%s holds %d prompt tokens, over --max-enqueued-tokens %d by itself: prepare the job again with a smaller --max-requests", e.Part, e.Tokens, e.Limit)
+}
+
+// queued is the prompt tokens of the job's batches not ended, as last seen.
+func (j *Job) queued() int64 {
+	var n int64
+	for _, p := range j.Parts {
+		if p.BatchID != "" && !terminal(p.Status) {
+			n += p.Tokens
+		}
+	}
+	return n
+}
+
+// submitPart uploads a part's file (unless uploaded) and creates its
+// batch, saving each id as soon as it exists.
+func submitPart(ctx context.Context, job *Job, p *Part, api *openai.Client) error {
+	if p.FileID == "" {
+		data, err := os.ReadFile(filepath.Join(job.dir, p.Name))
+		if err != nil {
+			return err
+		}
+		f, err := call(ctx, "upload "+p.Name, func(ctx context.Context) (openai.File, error) {
+			return api.CreateFileBytes(ctx, openai.FileBytesRequest{Name: p.Name, Bytes: data, Purpose: openai.PurposeBatch})
+		})
+		if err != nil {
+			return err
+		}
+		p.FileID = f.ID
+		if err := job.save(); err != nil {
+			return err
+		}
+	}
+	b, err := createBatch(ctx, job, p, api)
+	if err != nil {
+		return err
+	}
+	p.BatchID = b.ID
+	p.update(b)
+	return job.save()
 }
 
 // createBatch creates the batch of an uploaded part, unless one exists for
@@ -124,7 +228,9 @@ func findBatch(ctx context.Context, api *openai.Client, fileID string) (openai.B
 			return openai.Batch{}, false, fmt.Errorf("list batches: %w", err)
 		}
 		for _, b := range l.Data {
-			if b.InputFileID == fileID {
+			// A failed batch ran nothing: one over the enqueued token
+			// limit is made again.
+			if b.InputFileID == fileID && b.Status != "failed" {
 				return b, true, nil
 			}
 		}
@@ -166,7 +272,10 @@ func Status(ctx context.Context, job *Job, api *openai.Client) ([]string, error)
 		}
 		p.update(b.Batch)
 		if b.Errors != nil {
-			for _, e := range b.Errors.Data {
+			for i, e := range b.Errors.Data {
+				if i == 0 {
+					p.ErrorCode = e.Code
+				}
 				msg := fmt.Sprintf("%s (%s): %s", p.Name, p.BatchID, e.Message)
 				if e.Line != nil {
 					msg = fmt.Sprintf("%s (%s) line %d: %s", p.Name, p.BatchID, *e.Line, e.Message)

@@ -31,6 +31,7 @@ type jobWriter struct {
 	pw        *bufio.Writer
 	partBytes int64
 	partReqs  int
+	partToks  int64
 	parts     []*Part
 
 	first map[string]int   // custom_id -> the first file that needs it
@@ -60,6 +61,24 @@ func (w *jobWriter) count(system, user string, prompt, answer int) {
 	}
 	w.inTokens += int64(prompt)
 	w.outTokens += int64(answer)
+}
+
+// Chat format overhead, as OpenAI counts a prompt: 3 tokens per message
+// and 3 that prime the answer.
+const (
+	tokensPerMessage = 3
+	tokensPerPrompt  = 3
+)
+
+// promptTokens counts a request's prompt as OpenAI counts it against the
+// enqueued token limit: its messages (o200k) and the chat format.
+func (w *jobWriter) promptTokens(system, user string) int {
+	n, ok := w.systems[system]
+	if !ok {
+		n = w.counter.Count(system)
+		w.systems[system] = n
+	}
+	return n + w.counter.Count(user) + 2*tokensPerMessage + tokensPerPrompt
 }
 
 func newJobWriter(dir, model string, maxRequests int, maxBytes int64) (*jobWriter, error) {
@@ -125,6 +144,7 @@ func (w *jobWriter) add(id string, file int, e *entry) error {
 	}
 	w.partBytes += int64(len(data))
 	w.partReqs++
+	w.partToks += int64(w.promptTokens(system, user))
 	m, err := marshalLine(e.slim())
 	if err != nil {
 		return err
@@ -136,12 +156,12 @@ func (w *jobWriter) add(id string, file int, e *entry) error {
 // closePart finishes the batch file being written.
 func (w *jobWriter) closePart() error {
 	p := w.parts[len(w.parts)-1]
-	p.Requests, p.Bytes = w.partReqs, w.partBytes
+	p.Requests, p.Bytes, p.Tokens = w.partReqs, w.partBytes, w.partToks
 	err := w.pw.Flush()
 	if cerr := w.part.Close(); err == nil {
 		err = cerr
 	}
-	w.part, w.pw, w.partReqs, w.partBytes = nil, nil, 0, 0
+	w.part, w.pw, w.partReqs, w.partBytes, w.partToks = nil, nil, 0, 0, 0
 	return err
 }
 
