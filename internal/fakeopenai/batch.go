@@ -27,6 +27,11 @@ package fakeopenai
 // in progress when Options.Now passes its expires_at (created_at + 24h)
 // expires at its next step.
 //
+// [Server.LimitEnqueuedTokens] sets OpenAI's enqueued token limit: a batch
+// whose prompt tokens ([PromptTokens]), added to those of its model's
+// batches in progress or finalizing, go over it fails validation with
+// token_limit_exceeded.
+//
 // Cancelling a batch (validating, in_progress or finalizing) makes it
 // "cancelling"; its next step makes it "cancelled".
 //
@@ -66,6 +71,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	xchunk "github.com/xlate/xlate/chunk"
 )
 
 // Kinds of Files and Batch API requests, as recorded in [Recorded.Kind].
@@ -74,10 +81,11 @@ const (
 	KindBatch = "batch" // a Batch API request (/v1/batches...)
 )
 
-// OpenAI's limits on a batch input file.
+// OpenAI's limits on a batch input file: 50,000 requests, 200 MB
+// (decimal).
 const (
 	DefaultBatchMaxRequests = 50_000
-	DefaultFileMaxBytes     = 200 << 20
+	DefaultFileMaxBytes     = 200_000_000
 )
 
 // Batch statuses.
@@ -145,6 +153,9 @@ type store struct {
 	batchID []string // in creation order
 	nFile   int
 	nReq    int // batch_req ids handed out
+	// enqueuedLimit, when positive, is the enqueued token limit per
+	// model (see [Server.LimitEnqueuedTokens]).
+	enqueuedLimit int64
 
 	mu    sync.Mutex
 	lines []Recorded
@@ -195,6 +206,8 @@ type batch struct {
 	ok, bad                          [][]byte
 	unanswered                       []int // indices into lines of stalled lines
 	counts                           counts
+	model                            string // of its lines, once validated
+	tokens                           int64  // prompt tokens of its lines, once validated
 }
 
 func (b *batch) terminal() bool {
@@ -862,6 +875,77 @@ func (s *Server) validate(b *batch) {
 	}
 	lines, errs := s.parseInput(f.data, b.endpoint)
 	b.lines, b.errors = lines, errs
+	if len(errs) > 0 || len(lines) == 0 {
+		return
+	}
+	b.model = lineModel(lines[0].body)
+	for _, l := range lines {
+		b.tokens += PromptTokens(l.body)
+	}
+	if limit := s.store.enqueuedLimit; limit > 0 {
+		queued := s.enqueued(b.model)
+		if queued+b.tokens > limit {
+			b.lines = nil
+			b.errors = []BatchError{{Code: "token_limit_exceeded", Message: fmt.Sprintf(
+				"Enqueued token limit reached for %s in organization org-fake. Limit: %d enqueued tokens. Please try submitting your batch again later.", b.model, limit)}}
+		}
+	}
+}
+
+// LimitEnqueuedTokens sets OpenAI's enqueued token limit per model: a
+// batch whose lines' prompt tokens ([PromptTokens]), added to those of the
+// batches of its model in progress or finalizing, exceed n fails its
+// validation with token_limit_exceeded. 0 removes the limit. It must not
+// be called from Options.Fault.
+func (s *Server) LimitEnqueuedTokens(n int64) {
+	s.store.op.Lock()
+	defer s.store.op.Unlock()
+	s.store.enqueuedLimit = n
+}
+
+// enqueued is the prompt tokens of the admitted batches of model not
+// ended.
+func (s *Server) enqueued(model string) int64 {
+	var n int64
+	for _, id := range s.store.batchID {
+		b := s.store.batches[id]
+		switch b.status {
+		case BatchInProgress, BatchFinalizing, BatchCancelling:
+			if b.model == model {
+				n += b.tokens
+			}
+		}
+	}
+	return n
+}
+
+// PromptTokens counts a chat request body's prompt as OpenAI counts it
+// against the enqueued token limit: each message's content (o200k_base),
+// 3 tokens per message, 3 more that prime the answer.
+func PromptTokens(body []byte) int64 {
+	var req struct {
+		Messages []struct {
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	_ = json.Unmarshal(body, &req)
+	n := int64(3)
+	for _, m := range req.Messages {
+		n += 3 + int64(counter.Count(m.Content))
+	}
+	return n
+}
+
+// counter counts tokens as OpenAI's models do.
+var counter = xchunk.Default()
+
+// lineModel is the model a request body names.
+func lineModel(body []byte) string {
+	var req struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &req)
+	return req.Model
 }
 
 // parseInput parses and checks a batch input file.

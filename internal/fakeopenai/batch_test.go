@@ -701,3 +701,84 @@ func TestVLLMRunBatch(t *testing.T) {
 		t.Error("bad line: no error")
 	}
 }
+
+// TestEnqueuedTokenLimit: a batch that would take the queued prompt tokens
+// of its model over the limit fails validation with token_limit_exceeded;
+// once the batches ahead end, the same file goes through.
+func TestEnqueuedTokenLimit(t *testing.T) {
+	s := New(t, Options{BatchSteps: -1})
+	c, _ := newClient(s, "")
+	input := batchInput(DefaultModel, batchUsers...)
+	var tokens int64
+	for _, l := range strings.Split(strings.TrimSpace(string(input)), "\n") {
+		var in struct {
+			Body json.RawMessage `json:"body"`
+		}
+		if err := json.Unmarshal([]byte(l), &in); err != nil {
+			t.Fatal(err)
+		}
+		tokens += PromptTokens(in.Body)
+	}
+	s.LimitEnqueuedTokens(tokens + tokens/2) // room for one batch of input
+	first := startBatch(t, c, input).ID
+	s.AdvanceBatches() // first: in progress, its tokens queued
+	second := startBatch(t, c, input).ID
+	other := startBatch(t, c, batchInput("other-model", batchUsers...)).ID // another model's queue
+	s.AdvanceBatches()
+	b, err := c.RetrieveBatch(context.Background(), second)
+	if err != nil || b.Status != BatchFailed || b.Errors == nil || len(b.Errors.Data) != 1 || b.Errors.Data[0].Code != "token_limit_exceeded" ||
+		!strings.Contains(b.Errors.Data[0].Message, "Enqueued token limit reached for "+DefaultModel) {
+		t.Fatalf("second batch: %+v, %v", b, err)
+	}
+	if o, _ := c.RetrieveBatch(context.Background(), other); o.Status != BatchInProgress {
+		t.Errorf("another model's batch: %s", o.Status)
+	}
+	s.FinishBatches()
+	if _, got := pollBatch(t, c, first); got.Status != BatchCompleted {
+		t.Errorf("first batch: %s", got.Status)
+	}
+	third := startBatch(t, c, input).ID
+	s.FinishBatches()
+	if _, got := pollBatch(t, c, third); got.Status != BatchCompleted {
+		t.Errorf("after the queue emptied: %s", got.Status)
+	}
+}
+
+// TestVLLMRunBatchServedModel: vLLM answers only the model it serves
+// (Options.Models, else Options.Model); a line naming another gets vLLM's
+// 404 error line.
+func TestVLLMRunBatchServedModel(t *testing.T) {
+	input := batchInput("gpt-4o-mini", batchUsers[:2]...)
+	for _, opts := range []Options{{Model: "Qwen/Qwen2.5-7B-Instruct"}, {Models: []string{"qwen", "Qwen/Qwen2.5-7B-Instruct"}}, {}} {
+		out, err := VLLMRunBatch(input, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var o struct {
+				Response struct {
+					StatusCode int             `json:"status_code"`
+					Body       json.RawMessage `json:"body"`
+				} `json:"response"`
+				Error struct {
+					Error struct {
+						Message string `json:"message"`
+						Type    string `json:"type"`
+						Code    int    `json:"code"`
+					} `json:"error"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(l), &o); err != nil {
+				t.Fatal(err)
+			}
+			if o.Response.StatusCode != 404 || string(o.Response.Body) != "null" || o.Error.Error.Code != 404 ||
+				o.Error.Error.Type != "NotFoundError" || o.Error.Error.Message != "The model `gpt-4o-mini` does not exist." {
+				t.Errorf("%+v: %s", opts, l)
+			}
+		}
+	}
+	out, err := VLLMRunBatch(batchInput("Qwen/Qwen2.5-7B-Instruct", batchUsers[:2]...), Options{Models: []string{"qwen", "Qwen/Qwen2.5-7B-Instruct"}})
+	if err != nil || strings.Count(string(out), `"status_code":200`) != 2 {
+		t.Errorf("the served model: %v\n%s", err, out)
+	}
+}

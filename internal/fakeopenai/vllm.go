@@ -1,11 +1,13 @@
 package fakeopenai
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,8 +21,14 @@ const VLLMBatchID = "vllm"
 //
 //	{"id":"vllm-HEX","custom_id":…,"response":{"status_code":200,"request_id":"vllm-batch-HEX","body":{chat.completion}},"error":null}
 //
+// vLLM serves one model under the names of --served-model-name (default
+// --model): here opts.Models, else opts.Model, else DefaultModel. A line
+// naming another model fails as in vLLM: response {"status_code":404,
+// "request_id":…,"body":null} and error {"error":{"message":"The model
+// `M` does not exist.","type":"NotFoundError","param":"model","code":404}}.
+//
 // Each body is answered as the server of opts would answer a chat request
-// (opts.Models, opts.EnforceMaxTokens, opts.Fault with n = the line's
+// (opts.EnforceMaxTokens, opts.Fault with n = the line's
 // 1-based number among the non-blank lines and Recorded.Batch
 // VLLMBatchID). A line the model refuses (unknown model, no messages) or a
 // fault's Status gives vLLM's error-response line: response
@@ -31,6 +39,10 @@ const VLLMBatchID = "vllm"
 // are deterministic hashes of the line. A line that is not a JSON request
 // object fails the whole run, as in vLLM.
 func VLLMRunBatch(input []byte, opts Options) ([]byte, error) {
+	served := opts.Models
+	if len(served) == 0 {
+		served = []string{cmp.Or(opts.Model, DefaultModel)}
+	}
 	s := &Server{opts: opts, now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -69,6 +81,12 @@ func VLLMRunBatch(input []byte, opts Options) ([]byte, error) {
 		case stream:
 			line.Response = &lineResponse{StatusCode: http.StatusBadRequest, RequestID: reqID}
 			line.Error = "Request must not be sent in stream mode"
+		case !slices.Contains(served, lineModel(obj["body"])):
+			line.Response = &lineResponse{StatusCode: http.StatusNotFound, RequestID: reqID}
+			line.Error = map[string]any{"error": map[string]any{
+				"message": fmt.Sprintf("The model `%s` does not exist.", lineModel(obj["body"])),
+				"type":    "NotFoundError", "param": "model", "code": http.StatusNotFound,
+			}}
 		default:
 			res := s.answerLine(VLLMBatchID, *in.CustomID, obj["body"])
 			if res.status/100 == 2 {
