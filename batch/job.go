@@ -206,6 +206,9 @@ func (j *Job) save() error {
 	return pipeline.WriteFileAtomic(filepath.Join(j.dir, jobFile), append(data, '\n'))
 }
 
+// Model is the model the job's request lines name.
+func (j *Job) Model() string { return j.Settings.Model }
+
 // Dir is the job's directory.
 func (j *Job) Dir() string { return j.dir }
 

@@ -44,9 +44,12 @@ Examples:
 				Name:      "prepare",
 				Usage:     "write the requests the inputs need as batch input files in -o JOBDIR (no PATH: the job's next round)",
 				ArgsUsage: "PATH...",
+				Description: `Every request line names the job's model (--model; printed by prepare). vLLM's run_batch
+answers only the model it serves: run it with --served-model-name set to that name.`,
 				Flags: []cli.Flag{
-					&cli.IntFlag{Name: "max-requests", Value: batch.DefaultMaxRequests, Usage: "most requests in one batch file"},
-					&cli.Int64Flag{Name: "max-bytes", Value: batch.DefaultMaxBytes, Usage: "largest batch file, in bytes"},
+					&cli.IntFlag{Name: "max-requests", Value: batch.DefaultMaxRequests, Usage: "most requests in one batch file (the Batch API takes at most 50,000)"},
+					&cli.Int64Flag{Name: "max-bytes", Value: batch.DefaultMaxBytes, Usage: "largest batch file, in bytes (the Batch API takes at most 200 MB: 200,000,000)"},
+					&cli.BoolFlag{Name: "no-limit-check", Usage: "allow --max-requests and --max-bytes over the Batch API's limits (for engines with other limits)"},
 				},
 				Action: func(c *cli.Context) error { return batchPrepare(c, s) },
 			},
@@ -54,7 +57,16 @@ Examples:
 				Name:      "submit",
 				Usage:     "upload the job's batch files and create their batches",
 				ArgsUsage: "JOBDIR",
-				Action:    func(c *cli.Context) error { return batchSubmit(c, s) },
+				Description: `OpenAI limits the prompt tokens queued in batches per model (the enqueued token limit of
+your tier); a batch over it fails with token_limit_exceeded. --max-enqueued-tokens keeps the
+job's queued batches under it: files that do not fit wait, for a later submit or --wait.
+Batches of other jobs count at OpenAI too: leave them room.`,
+				Flags: []cli.Flag{
+					&cli.Int64Flag{Name: "max-enqueued-tokens", Usage: "keep the prompt tokens of the job's queued batches under `N` (your tier's enqueued token limit; 0: unlimited)"},
+					&cli.BoolFlag{Name: "wait", Usage: "with --max-enqueued-tokens, submit the files that wait as earlier batches end"},
+					&cli.DurationFlag{Name: "poll", Value: 30 * time.Second, Usage: "with --wait, how often to look"},
+				},
+				Action: func(c *cli.Context) error { return batchSubmit(c, s) },
 			},
 			{
 				Name:      "status",
@@ -102,7 +114,29 @@ func jobArg(c *cli.Context) (*batch.Job, error) {
 	return batch.Open(c.Args().First())
 }
 
+// checkLimits refuses batch file limits the Batch API does not take,
+// unless --no-limit-check.
+func checkLimits(c *cli.Context) error {
+	reqs, size := c.Int("max-requests"), c.Int64("max-bytes")
+	switch {
+	case reqs < 1:
+		return usageError{fmt.Errorf("--max-requests %d: give at least 1", reqs)}
+	case size < 1:
+		return usageError{fmt.Errorf("--max-bytes %d: give at least 1", size)}
+	case c.Bool("no-limit-check"):
+		return nil
+	case reqs > batch.DefaultMaxRequests:
+		return usageError{fmt.Errorf("--max-requests %d is over the Batch API's %d requests per file: OpenAI would refuse the batch (--no-limit-check for an engine with other limits)", reqs, batch.DefaultMaxRequests)}
+	case size > batch.DefaultMaxBytes:
+		return usageError{fmt.Errorf("--max-bytes %d is over the Batch API's 200 MB (%d bytes) per file: OpenAI would refuse the upload (--no-limit-check for an engine with other limits)", size, batch.DefaultMaxBytes)}
+	}
+	return nil
+}
+
 func batchPrepare(c *cli.Context, s Streams) error {
+	if err := checkLimits(c); err != nil {
+		return err
+	}
 	o, store, err := batchSetup(c, false)
 	if err != nil {
 		return err
@@ -129,6 +163,9 @@ func batchPrepare(c *cli.Context, s Streams) error {
 	fmt.Fprintf(s.Out, "round %d: %d files: %d ready, %d failed, %d waiting on other files' requests\n",
 		rep.Round, rep.Files+rep.Failed, rep.Ready, rep.Failed, rep.Waiting)
 	fmt.Fprintf(s.Out, "requests: %d translation, %d summary, in %d batch files in %s\n", rep.Translations, rep.Summaries, rep.Parts, job.Dir())
+	if rep.Requests() > 0 {
+		fmt.Fprintf(s.Out, "model:    %s (every request line names it; vLLM run_batch: --served-model-name %s)\n", rep.Model, rep.Model)
+	}
 	if rep.Requests() > 0 {
 		fmt.Fprintf(s.Out, "tokens:   %d in, ~%d out (estimated)", rep.InputTokens, rep.OutputTokens)
 		if o.priceKnown {
@@ -182,10 +219,32 @@ func batchSubmit(c *cli.Context, s Streams) error {
 		fmt.Fprintf(s.Out, "nothing to submit: the job has no requests\n")
 		return nil
 	}
-	if err := batch.Submit(c.Context, job, api); err != nil {
+	limit := c.Int64("max-enqueued-tokens")
+	if limit < 0 {
+		return usageError{fmt.Errorf("--max-enqueued-tokens %d: give a token count, or 0 for no limit", limit)}
+	}
+	errorf := newStyle(s.Err).lines(s.Err)
+	rep, err := batch.Submit(c.Context, job, api, batch.SubmitOptions{
+		MaxEnqueuedTokens: limit, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
+		Logf: func(format string, args ...any) {
+			if !c.Bool("quiet") {
+				errorf(format, args...)
+			}
+		},
+	})
+	var over *batch.OverLimitError
+	if errors.As(err, &over) {
+		return usageError{err}
+	}
+	if err != nil {
 		return err
 	}
 	printParts(s.Out, job)
+	if rep.Waiting > 0 {
+		fmt.Fprintf(s.Out, "queued: ~%d prompt tokens; %d batch files wait for room under --max-enqueued-tokens %d\n", rep.Queued, rep.Waiting, limit)
+		fmt.Fprintf(s.Out, "next: xlate batch submit --max-enqueued-tokens %d %s again as batches end (or with --wait), then xlate batch collect %s\n", limit, job.Dir(), job.Dir())
+		return nil
+	}
 	fmt.Fprintf(s.Out, "next: xlate batch status %s, then xlate batch collect %s\n", job.Dir(), job.Dir())
 	return nil
 }
@@ -236,10 +295,16 @@ func batchCollect(c *cli.Context, s Streams) error {
 	}
 	errorf := newStyle(s.Err).lines(s.Err)
 	warnCacheWrites(store, errorf)
+	model := job.Model()
+	unserved := false // a line failed because the engine does not serve the job's model
 	opts := batch.CollectOptions{
 		Store: store, From: from, Output: o.output, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
-		Files:  2 * o.concurrency,
-		Errorf: errorf,
+		Files: 2 * o.concurrency,
+		Errorf: func(format string, args ...any) {
+			msg := fmt.Sprintf(format, args...)
+			unserved = unserved || strings.Contains(msg, "model `"+model+"` does not exist")
+			errorf("%s", msg)
+		},
 		Logf: func(format string, args ...any) {
 			if !o.quiet {
 				errorf(format, args...)
@@ -256,6 +321,12 @@ func batchCollect(c *cli.Context, s Streams) error {
 		return err
 	}
 	fmt.Fprintf(s.Out, "answers: %d read, %d good, %d partly rejected, %d failed", rep.Lines, rep.Good, rep.Partial, rep.Failed)
+	if rep.Repeated > 0 {
+		fmt.Fprintf(s.Out, ", %d repeated lines counted once", rep.Repeated)
+	}
+	if rep.Earlier > 0 {
+		fmt.Fprintf(s.Out, ", %d of earlier rounds", rep.Earlier)
+	}
 	if rep.Unknown > 0 {
 		fmt.Fprintf(s.Out, ", %d not of this job", rep.Unknown)
 	}
@@ -272,6 +343,9 @@ func batchCollect(c *cli.Context, s Streams) error {
 	}
 	if rep.Running > 0 {
 		next = append(next, fmt.Sprintf("%d batches still running: collect again later, or with --wait", rep.Running))
+	}
+	if unserved {
+		next = append(next, fmt.Sprintf("the engine does not serve the model the lines name, %s: run vLLM run_batch with --served-model-name %s (or prepare a new job with --model set to the served name)", model, model))
 	}
 	fmt.Fprintf(s.Out, "outputs: %d written, %d need another round (%d only their summary), %d failed\n",
 		rep.Written, rep.Incomplete, rep.NeedSummary, rep.Broken)
