@@ -326,7 +326,7 @@ func TestFaultsFatal(t *testing.T) {
 			srv := fakeopenai.New(t, tt.opts)
 			out := filepath.Join(t.TempDir(), "out")
 			r := runXlate(t, env(t, srv, t.TempDir()), nil, append([]string{"--retry-backoff", "1ms", "-o", out}, faultDir(t))...)
-			wantCode, want := 1, fmt.Sprintf("0 done (0 from cache), %d failed", len(faultFiles))
+			wantCode, want := 1, fmt.Sprintf("0 done (0 from cache or shared), %d failed", len(faultFiles))
 			if tt.systemic {
 				wantCode, want = 2, fmt.Sprintf("%d of %d files not attempted", len(faultFiles), len(faultFiles))
 				if n := strings.Count(r.stderr, tt.stderr); n != 1 {

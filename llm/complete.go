@@ -227,6 +227,7 @@ func (c *OpenAI) completeStream(ctx context.Context, cr openai.ChatCompletionReq
 		}
 		stall.Reset(c.stall)
 		chunks++
+		c.streamed.Add(1)
 		if u := chunk.Usage; u != nil {
 			resp.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
 		}

@@ -238,6 +238,10 @@ type Stats struct {
 	Requests, Retries, PromptTokens, CompletionTokens, Errors int64
 	RateLimited                                               int64
 	Waited                                                    time.Duration
+	// Streamed counts the chunks of content streamed so far, about a
+	// token each, answers still coming included: a live count of the
+	// output, which CompletionTokens gets only once an answer ends.
+	Streamed int64
 }
 
 // OpenAI is a Client for an OpenAI-compatible endpoint. It is safe for
@@ -258,7 +262,7 @@ type OpenAI struct {
 	now     func() time.Time                                 // replaced by tests with a fake clock
 	pace    pacer
 
-	requests, retried, prompt, completion, errs, limited, waited atomic.Int64
+	requests, retried, prompt, completion, errs, limited, waited, streamed atomic.Int64
 }
 
 var _ Client = (*OpenAI)(nil)
@@ -364,6 +368,7 @@ func (c *OpenAI) Stats() Stats {
 		Errors:           c.errs.Load(),
 		RateLimited:      c.limited.Load(),
 		Waited:           time.Duration(c.waited.Load()),
+		Streamed:         c.streamed.Load(),
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/render"
 	"github.com/xlate/xlate/summarize"
 	"github.com/xlate/xlate/translate"
@@ -58,6 +59,10 @@ type Result struct {
 	// and Suspects lists the segments that had a suspect answer.
 	Reasks   int
 	Suspects []translate.Suspect
+	// SummaryErr is why the summary could not be made: the output was
+	// written without it (every translation is there, and cached), and is
+	// not recorded as finished, so the next run asks for the summary alone.
+	SummaryErr error
 }
 
 // Article processes one input.
@@ -97,11 +102,19 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	var sumErr error
 	if wantSum && !haveSum {
-		if sum, err = p.summary(ctx, in, tr); err != nil {
+		sum, err = p.summary(ctx, in, tr)
+		switch {
+		case err == nil:
+			p.Summarizer.Remember(a.Title, texts, sum)
+		case errIsCancel(err) || llm.IsSystemic(err):
 			return Result{}, err
+		default:
+			// Every paragraph is translated: write them without a summary
+			// rather than lose the file.
+			sum, sumErr = summarize.Summary{}, err
 		}
-		p.Summarizer.Remember(a.Title, texts, sum)
 	}
 
 	title := tr.Title
@@ -122,9 +135,9 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 		return Result{}, fmt.Errorf("render: %w", err)
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
-	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects}
+	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects, SummaryErr: sumErr}
 	accepted := slices.ContainsFunc(tr.Suspects, func(s translate.Suspect) bool { return s.Accepted })
-	if key != "" && !accepted {
+	if key != "" && !accepted && sumErr == nil {
 		// An output holding an accepted suspect answer is never recorded:
 		// a re-run must not serve it without the warning.
 		p.rememberOutput(key, res)

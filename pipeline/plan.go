@@ -27,6 +27,10 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
+// outputExts are the endings that make a new -o name a file, not a
+// directory to create.
+var outputExts = map[string]bool{".md": true, ".markdown": true, ".txt": true, ".html": true, ".htm": true}
+
 // Extensions are the file types taken from a directory.
 var Extensions = map[string]bool{".txt": true, ".md": true, ".markdown": true, ".html": true, ".htm": true}
 
@@ -67,11 +71,13 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 		}
 		single = !fi.IsDir()
 	}
+	// A trailing slash says a directory, existing or not.
+	dirNamed := strings.HasSuffix(output, "/") || strings.HasSuffix(output, string(filepath.Separator))
 	if single {
 		out := output
 		if out == "" {
 			out = Stdio
-		} else if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		} else if fi, err := os.Stat(out); dirNamed || err == nil && fi.IsDir() {
 			out = filepath.Join(out, outName(inputs[0]))
 		}
 		if out != Stdio && inputs[0] != Stdio && sameFile(inputs[0], out) {
@@ -85,6 +91,8 @@ func PlanWith(inputs []string, output string, opts PlanOptions) (jobs []Job, ski
 	}
 	if fi, err := os.Stat(output); err == nil && !fi.IsDir() {
 		return nil, nil, &UsageError{Msg: fmt.Sprintf("-o %s is a file; several inputs or a directory need an output directory", output)}
+	} else if err != nil && !dirNamed && outputExts[strings.ToLower(filepath.Ext(output))] {
+		return nil, nil, &UsageError{Msg: fmt.Sprintf("-o %s names a file; several inputs or a directory need an output directory (-o DIR/)", output)}
 	}
 	outDir := newDirMatcher(output)
 

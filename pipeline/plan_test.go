@@ -269,3 +269,21 @@ func TestLangOfSuffix(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanOutputForms: -o DIR/ is a directory, existing or not; a new -o
+// x.md for several inputs is a usage error, not a directory named x.md.
+func TestPlanOutputForms(t *testing.T) {
+	root := tree(t, "a.md", "b.md")
+	t.Chdir(root)
+	jobs, _, err := PlanWith([]string{"a.md"}, "o1/", PlanOptions{})
+	if err != nil || len(jobs) != 1 || jobs[0].Out != filepath.Join("o1", "a.md") {
+		t.Errorf("-o o1/ a.md: %v %v", jobs, err)
+	}
+	var ue *UsageError
+	if _, _, err := PlanWith([]string{"a.md", "b.md"}, "x.md", PlanOptions{}); !errors.As(err, &ue) || !strings.Contains(err.Error(), "names a file") {
+		t.Errorf("-o x.md a.md b.md: err = %v, want a usage error", err)
+	}
+	if jobs, _, err := PlanWith([]string{"a.md", "b.md"}, "out.d", PlanOptions{}); err != nil || len(jobs) != 2 {
+		t.Errorf("-o out.d a.md b.md: %v %v", jobs, err)
+	}
+}

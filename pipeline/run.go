@@ -157,6 +157,10 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 					opts.Progress(rep)
 				}
 				mu.Unlock()
+				if res.SummaryErr != nil {
+					// Written, but not whole: said, and the run fails.
+					report(&FileError{Path: displayName(job.In), Err: fmt.Errorf("written without its summary (%w); run again to add it", res.SummaryErr)})
+				}
 			case errIsCancel(err) && ctx.Err() != nil:
 				// Interrupted, or cut short after a systemic failure: not a
 				// failure of this file.

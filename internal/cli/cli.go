@@ -221,6 +221,7 @@ type options struct {
 	report      string
 	price       pricing.Price
 	priceKnown  bool
+	priceGiven  bool // --price-in or --price-out
 }
 
 // optionsFrom reads and checks the settings; st is resolveSettings' result.
@@ -269,7 +270,7 @@ func resolveOptions(c *cli.Context, st *settings, keyNeeded bool) (options, erro
 	o.price, o.priceKnown = pricing.Lookup(o.model)
 	if c.IsSet("price-in") || c.IsSet("price-out") {
 		o.price = pricing.Price{In: c.Float64("price-in"), Out: c.Float64("price-out")}
-		o.priceKnown = true
+		o.priceKnown, o.priceGiven = true, true
 	}
 	var err error
 	if o.layout, err = render.ParseLayout(c.String("layout")); err != nil {

@@ -58,6 +58,15 @@ type planReport struct {
 	EstimatedCostUSD     *float64 `json:"estimated_cost_usd"`
 }
 
+// priceBasis says what a cost estimate rests on: list prices looked up by
+// the model's name (whoever serves it), or the prices given.
+func (o options) priceBasis() string {
+	if o.priceGiven {
+		return "at the given prices"
+	}
+	return "estimated at " + o.model + " list prices"
+}
+
 func (o options) cost(in, out int64) *float64 {
 	if !o.priceKnown {
 		return nil
@@ -103,7 +112,9 @@ func writeReport(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 
 // summaryLine is the one line that ends a run on stderr.
 func summaryLine(o options, rep pipeline.Report, st llm.Stats, wall time.Duration) string {
-	line := fmt.Sprintf("xlate: %d done (%d from cache), %d failed; %d requests, %d retries, %d tokens in, %d out",
+	// "from cache or shared": on an empty cache, a file whose paragraphs
+	// and summary another file of the run asked for needed no request.
+	line := fmt.Sprintf("xlate: %d done (%d from cache or shared), %d failed; %d requests, %d retries, %d tokens in, %d out",
 		rep.Done, rep.Cached, rep.Failed, st.Requests, st.Retries, st.PromptTokens, st.CompletionTokens)
 	if rep.Reasks > 0 {
 		line += fmt.Sprintf(", %d re-asks", rep.Reasks)
@@ -112,7 +123,7 @@ func summaryLine(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 		line += fmt.Sprintf(", %d xlate outputs skipped", rep.Own)
 	}
 	if c := o.cost(st.PromptTokens, st.CompletionTokens); c != nil {
-		line += fmt.Sprintf(", ~$%.4f", *c)
+		line += fmt.Sprintf(", ~$%.4f %s", *c, o.priceBasis())
 	}
 	return line + "; " + wall.Round(time.Millisecond).String()
 }

@@ -22,7 +22,10 @@ import (
 // error (exitError for failed files and interrupts).
 func run(ctx context.Context, o options, s Streams) error {
 	start := time.Now()
-	level := slog.LevelWarn
+	// Without --verbose nothing is logged: retries show in the progress
+	// line and as a count in the summary line, and errors as their own
+	// lines.
+	level := slog.Level(100)
 	if o.verbose {
 		level = slog.LevelDebug
 	}
@@ -98,7 +101,9 @@ func run(ctx context.Context, o options, s Streams) error {
 		writePlan(s.Out, o, rep)
 	}
 	stats := client.Stats()
-	if !o.quiet && !o.dryRun && (len(jobs)+len(skipped) > 1 || rep.Failed > 0 || rep.Interrupted) {
+	if !o.quiet && !o.dryRun && (isTerminal(s.Err) || len(jobs)+len(skipped) > 1 || rep.Failed > 0 || rep.Interrupted) {
+		// On a terminal every run ends with it, so that a paid run shows
+		// its tokens and cost.
 		fmt.Fprintln(s.Err, st.dim(summaryLine(o, rep, stats, wall)))
 	}
 	if o.report != "" {
