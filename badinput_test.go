@@ -26,7 +26,7 @@ import (
 const goodSrc = "testdata/corpus/plain-seed-cnbeta.txt"
 
 // summaryLineRE matches the end-of-run summary line on stderr.
-var summaryLineRE = regexp.MustCompile(`^xlate: \d+ done \(\d+ from cache\), \d+ failed; `)
+var summaryLineRE = regexp.MustCompile(`^xlate: \d+ done \(\d+ from cache or shared\), \d+ failed; `)
 
 // badCase is one row of TestBadInputs. Unless args says otherwise, the run
 // is `xlate -o OUT IN` where IN holds good.txt (goodSrc) and whatever make

@@ -120,7 +120,12 @@ func TestComplete(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantStats := Stats{Requests: 2, PromptTokens: 2 * int64(wantUsage.PromptTokens), CompletionTokens: 2 * int64(wantUsage.CompletionTokens)}
-			if st := c.Stats(); st != wantStats {
+			st := c.Stats()
+			if stream && st.Streamed == 0 {
+				t.Errorf("streamed chunks not counted")
+			}
+			st.Streamed = 0 // a count of chunks, checked above
+			if st != wantStats {
 				t.Errorf("stats = %+v, want %+v", st, wantStats)
 			}
 			r := s.Requests()[0]
