@@ -66,6 +66,9 @@ func complete(w io.Writer, app *cli.App, words []string) {
 			names = append(names, "--version")
 		}
 		for _, f := range defs {
+			if f == cli.HelpFlag {
+				continue // listed above
+			}
 			for _, n := range f.Names() {
 				if len(n) == 1 {
 					names = append(names, "-"+n)

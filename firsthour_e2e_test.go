@@ -1,0 +1,184 @@
+package main_test
+
+// The first hour: every mistake a newcomer makes on the command line gets
+// one clear line (and a suggestion where one is close), through the real
+// binary.
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xlate/xlate/internal/fakeopenai"
+)
+
+// runXlateIn is runXlate in the working directory dir.
+func runXlateIn(t *testing.T, dir string, environ []string, stdin []byte, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(xlateBin, args...)
+	cmd.Env, cmd.Dir = environ, dir
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// withoutKey is environ without OPENAI_API_KEY.
+func withoutKey(environ []string) []string {
+	var out []string
+	for _, e := range environ {
+		if !strings.HasPrefix(e, "OPENAI_API_KEY=") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestFirstHourMistypedFlagsAndCommands(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := env(t, srv, t.TempDir())
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string // the whole of stderr
+	}{
+		{"root flag", []string{"--modle", "gpt-4o", "a.md"}, 2,
+			"xlate: unknown flag --modle (did you mean \"--model\"?)\n"},
+		{"root flag after the path", []string{"a.md", "--concurency", "2"}, 2,
+			"xlate: unknown flag --concurency (did you mean \"--concurrency\"?)\n"},
+		{"root flag after a command", []string{"config", "--provder", "deepseek"}, 2,
+			"xlate: unknown flag --provder (did you mean \"--provider\"?)\n"},
+		{"subcommand flag, a prefix", []string{"cache", "prune", "--older", "3d"}, 2,
+			"xlate: unknown flag --older (did you mean \"--older-than\"?)\n"},
+		{"root flag under a subcommand", []string{"cache", "stats", "--cache-dri", "x"}, 2,
+			"xlate: unknown flag --cache-dri (did you mean \"--cache-dir\"?)\n"},
+		{"nothing close", []string{"--zzz", "a.md"}, 2,
+			"xlate: unknown flag --zzz\nhint: run 'xlate --help' for usage\n"},
+		{"nothing close under a command", []string{"cache", "prune", "--zzz"}, 2,
+			"xlate: unknown flag --zzz\nhint: run 'xlate cache prune --help' for usage\n"},
+		{"value missing", []string{"--price-in"}, 2,
+			"xlate: flag --price-in needs a value\nhint: run 'xlate --help' for usage\n"},
+		{"bad value", []string{"--concurrency", "x", "a.md"}, 2,
+			"xlate: invalid value \"x\" for --concurrency: parse error\nhint: run 'xlate --help' for usage\n"},
+		{"command", []string{"confg"}, 2,
+			"xlate: unknown command or file \"confg\" (did you mean \"config\"?)\n"},
+		{"command with flags", []string{"-q", "cahce", "stats"}, 2,
+			"xlate: unknown command or file \"cahce\" (did you mean \"cache\"?)\n"},
+		{"subcommand", []string{"cache", "stat"}, 2,
+			"xlate: cache: unknown command \"stat\" (did you mean \"stats\"?)\n"},
+		{"help topic", []string{"help", "confg"}, 2,
+			"xlate: help: unknown command \"confg\" (did you mean \"config\"?)\n"},
+		{"version with an argument", []string{"version", "a.md"}, 2,
+			"xlate: version takes no arguments (to translate a file named a.md, run: xlate ./a.md)\nhint: run 'xlate --help' for usage\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runXlateIn(t, dir, e, nil, tt.args...)
+			if r.code != tt.code || r.stderr != tt.stderr || r.stdout != "" {
+				t.Errorf("xlate %s: exit %d, stdout %q, stderr\n%s\nwant exit %d, stderr\n%s", strings.Join(tt.args, " "), r.code, r.stdout, r.stderr, tt.code, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestFirstHourHelpAndVersionCommands(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := env(t, srv, t.TempDir())
+	dir := t.TempDir()
+
+	help := runXlateIn(t, dir, e, nil, "--help")
+	for _, args := range [][]string{{"help"}, {"-q", "help"}} {
+		r := runXlateIn(t, dir, e, nil, args...)
+		if r.code != 0 || r.stdout != help.stdout || r.stderr != "" {
+			t.Errorf("xlate %v: exit %d, stderr %q; want --help's text", args, r.code, r.stderr)
+		}
+	}
+	for _, tc := range []struct{ help, flag []string }{
+		{[]string{"help", "cache"}, []string{"cache", "--help"}},
+		{[]string{"help", "cache", "prune"}, []string{"cache", "prune", "--help"}},
+		{[]string{"help", "config"}, []string{"config", "--help"}},
+	} {
+		want := runXlateIn(t, dir, e, nil, tc.flag...)
+		r := runXlateIn(t, dir, e, nil, tc.help...)
+		if r.code != 0 || r.stdout != want.stdout || !strings.Contains(r.stdout, "xlate "+tc.help[1]) {
+			t.Errorf("xlate %v: exit %d, stdout\n%s\nwant xlate %v's", tc.help, r.code, r.stdout, tc.flag)
+		}
+	}
+
+	version := runXlateIn(t, dir, e, nil, "--version")
+	r := runXlateIn(t, dir, e, nil, "version")
+	if r.code != 0 || r.stdout != version.stdout || !strings.HasPrefix(r.stdout, "xlate version ") {
+		t.Errorf("xlate version: exit %d, %q; --version: %q", r.code, r.stdout, version.stdout)
+	}
+}
+
+// TestFirstHourCommandNamedFile: a command wins over a file of its name
+// (with a note), ./name translates the file, and a mistyped command that is
+// an existing file is translated as before.
+func TestFirstHourCommandNamedFile(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := env(t, srv, t.TempDir())
+	dir := t.TempDir()
+	for _, name := range []string{"version", "confg"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("你好。\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runXlateIn(t, dir, e, nil, "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "xlate version ") ||
+		!strings.Contains(r.stderr, `"version" is a command; to translate ./version, run: xlate ./version`) {
+		t.Errorf("xlate version with a file version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, arg := range []string{"./version", "confg"} {
+		r := runXlateIn(t, dir, e, nil, "--no-summary", arg)
+		if r.code != 0 || !strings.Contains(r.stdout, fakeopenai.Translate("你好。")) {
+			t.Errorf("xlate %s: exit %d, stdout %q, stderr %q; want it translated", arg, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestFirstHourMissingInputFirst: a missing input is reported before a
+// missing key or a bad setting.
+func TestFirstHourMissingInputFirst(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	noKey := append(withoutKey(env(t, srv, t.TempDir())), "OPENAI_BASE_URL=https://api.example.com/v1")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.md"), []byte("你好。\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runXlateIn(t, dir, noKey, nil, "nonexist.md")
+	if want := "xlate: nonexist.md: no such file or directory\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("no key, missing file: exit %d, stderr %q; want 1, %q", r.code, r.stderr, want)
+	}
+	r = runXlateIn(t, dir, noKey, nil, "--layout", "x", "nonexist.md", "other.md")
+	if r.code != 1 || strings.Contains(r.stderr, "layout") || !strings.Contains(r.stderr, "nonexist.md: no such file") ||
+		!strings.Contains(r.stderr, "other.md: no such file") {
+		t.Errorf("bad setting, missing files: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Some inputs exist: the missing one comes first, then the key.
+	r = runXlateIn(t, dir, noKey, nil, "-o", "out", "nonexist.md", "a.md")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 2 || len(lines) < 2 || lines[0] != "xlate: nonexist.md: no such file or directory" ||
+		!strings.HasPrefix(lines[1], "xlate: no API key for https://api.example.com/v1") {
+		t.Errorf("no key, one file missing: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// With a key, as before: the missing file fails, the other is translated.
+	r = runXlateIn(t, dir, env(t, srv, t.TempDir()), nil, "--no-summary", "-o", "out", "nonexist.md", "a.md")
+	if _, err := os.Stat(filepath.Join(dir, "out", "a.md")); r.code != 1 || err != nil || strings.Count(r.stderr, "nonexist.md: no such file") != 1 {
+		t.Errorf("with a key: exit %d, stderr %q, out/a.md: %v", r.code, r.stderr, err)
+	}
+}
