@@ -182,3 +182,43 @@ func TestFirstHourMissingInputFirst(t *testing.T) {
 		t.Errorf("with a key: exit %d, stderr %q, out/a.md: %v", r.code, r.stderr, err)
 	}
 }
+
+// TestFirstHourStdinHintOnTerminal runs xlate on a pseudo-terminal (util-linux
+// script): bare xlate says it reads stdin, once; with a file, with -q or with
+// stdin not a terminal it says nothing.
+func TestFirstHourStdinHintOnTerminal(t *testing.T) {
+	const hint = "reading stdin; Ctrl-D to end, or see xlate --help"
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := env(t, srv, t.TempDir())
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.md"), []byte("你好。\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runXlateIn(t, dir, e, []byte("你好。"), "--no-summary"); r.code != 0 || strings.Contains(r.stderr, "reading stdin") {
+		t.Errorf("stdin a pipe: exit %d, stderr %q", r.code, r.stderr)
+	}
+	script, err := exec.LookPath("script")
+	if err != nil || exec.Command(script, "-qec", "true", os.DevNull).Run() != nil {
+		t.Skip("no util-linux script for a pseudo-terminal")
+	}
+	onTerminal := func(args string) string {
+		t.Helper()
+		// script gives xlate a terminal as stdin, stdout and stderr, and
+		// sends it end-of-file when its own (empty) stdin ends.
+		cmd := exec.Command(script, "-qec", "'"+xlateBin+"' "+args, os.DevNull)
+		cmd.Env, cmd.Dir, cmd.Stdin = e, dir, strings.NewReader("")
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := onTerminal("--no-summary"); strings.Count(out, hint) != 1 || !strings.Contains(out, "<stdin>: empty file") {
+		t.Errorf("bare xlate on a terminal:\n%s\nwant the hint once, then the empty input", out)
+	}
+	if out := onTerminal("--no-summary -"); strings.Count(out, hint) != 1 {
+		t.Errorf("xlate - on a terminal:\n%s\nwant the hint once", out)
+	}
+	for _, args := range []string{"--no-summary -q", "--no-summary a.md"} {
+		if out := onTerminal(args); strings.Contains(out, "reading stdin") {
+			t.Errorf("xlate %s on a terminal:\n%s\nwant no hint", args, out)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func newApp(s Streams) *cli.App {
 		Name:                 "xlate",
 		HelpName:             "xlate",
 		Usage:                "translate Chinese articles into bilingual English markdown with a summary",
-		UsageText:            "xlate [flags] [PATH...]\nxlate batch prepare|submit|status|collect | config | cache stats|clear|prune | completion bash|zsh|fish|man | help [COMMAND] | version\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin.",
+		UsageText:            "xlate [flags] [PATH...]\nxlate batch prepare|submit|status|collect | config | cache stats|clear|prune | completion bash|zsh|fish|man | help [COMMAND] | version\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin (Ctrl-D ends it on a terminal).",
 		Description:          description(),
 		Version:              buildVersion(),
 		Reader:               s.In,
@@ -199,6 +199,9 @@ func newApp(s Streams) *cli.App {
 			if err == nil {
 				var opts options
 				if opts, err = optionsFrom(c, st); err == nil {
+					if stdinHint(opts, isTerminalReader(s.In)) {
+						fmt.Fprintln(s.Err, stdinHintLine)
+					}
 					return run(c.Context, opts, s)
 				}
 			}
