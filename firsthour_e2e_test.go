@@ -222,3 +222,42 @@ func TestFirstHourStdinHintOnTerminal(t *testing.T) {
 		}
 	}
 }
+
+// worktreeCommit returns the -ldflags that stamp the commit into a build in
+// a git worktree, where .git is a file and cmd/go stamps nothing, even with
+// -buildvcs=true; "" elsewhere (a checkout stamps itself).
+func worktreeCommit() string {
+	fi, err := os.Stat(".git")
+	if err != nil || fi.IsDir() {
+		return ""
+	}
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	commit := strings.TrimSpace(string(rev))
+	if status, err := exec.Command("git", "status", "--porcelain").Output(); err == nil && len(bytes.TrimSpace(status)) > 0 {
+		commit += "-dirty"
+	}
+	return "-X github.com/xlate/xlate/internal/cli.Commit=" + commit
+}
+
+// TestVersionNamesCommit: the binary, built as README says (with
+// -buildvcs=true), names its commit.
+func TestVersionNamesCommit(t *testing.T) {
+	if _, err := os.Stat(".git"); err != nil {
+		t.Skip("not a git checkout")
+	}
+	rev, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		t.Skip("no git:", err)
+	}
+	want := "(commit " + strings.TrimSpace(string(rev))
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	for _, arg := range []string{"version", "--version"} {
+		r := runXlate(t, env(t, srv, t.TempDir()), nil, arg)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "xlate version ") || !strings.Contains(r.stdout, want) {
+			t.Errorf("xlate %s: exit %d, %q; want it to name %s", arg, r.code, r.stdout, want)
+		}
+	}
+}

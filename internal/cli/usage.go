@@ -227,7 +227,7 @@ func helpCommand() *cli.Command {
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print the version: release, commit, its date and whether the tree was modified, Go version",
+		Usage: "print the version: release, commit (-dirty when the tree was modified), its date, Go version",
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageError{fmt.Errorf("version takes no arguments (to translate a file named %s, run: xlate ./%s)", c.Args().First(), c.Args().First())}
