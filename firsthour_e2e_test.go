@@ -261,3 +261,147 @@ func TestVersionNamesCommit(t *testing.T) {
 		}
 	}
 }
+
+// helpTree is every command path of the binary ("" the root, "cache prune"…)
+// with the flags its --help lists, read from the help texts themselves.
+func helpTree(t *testing.T, e []string, dir string) map[string][]string {
+	t.Helper()
+	tree := map[string][]string{}
+	var walk func(path []string)
+	walk = func(path []string) {
+		if len(path) > 3 {
+			t.Fatalf("xlate %v: commands nest too deep", path)
+		}
+		r := runXlateIn(t, dir, e, nil, append(append([]string(nil), path...), "--help")...)
+		if r.code != 0 {
+			t.Fatalf("xlate %v --help: exit %d, %s", path, r.code, r.stderr)
+		}
+		key := strings.Join(path, " ")
+		section := ""
+		var subs []string
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if line != "" && line[0] != ' ' {
+				section = line
+				continue
+			}
+			field := strings.Fields(line)
+			if len(field) == 0 {
+				continue
+			}
+			switch {
+			case section == "COMMANDS:" && !strings.HasPrefix(field[0], "-"):
+				subs = append(subs, strings.TrimSuffix(field[0], ","))
+			case strings.HasSuffix(section, "OPTIONS:") && strings.HasPrefix(field[0], "-"):
+				names, _, _ := strings.Cut(strings.TrimSpace(line), "  ")
+				for _, n := range strings.Split(names, ", ") {
+					n, _, _ = strings.Cut(n, " ")
+					tree[key] = append(tree[key], n)
+				}
+			}
+		}
+		if tree[key] == nil { // a command without flags is in the tree too
+			tree[key] = []string{}
+		}
+		if key == "help" {
+			return // its --help is xlate's: help lists the commands
+		}
+		for _, s := range subs {
+			walk(append(append([]string(nil), path...), s))
+		}
+	}
+	walk(nil)
+	return tree
+}
+
+// TestFirstHourHelpCompletionAndManAgree: every command and flag that --help
+// lists is completed (bash and zsh share the protocol; fish has its script)
+// and is in the man page, help and version included; no help line states two
+// defaults or "(default: false)".
+func TestFirstHourHelpCompletionAndManAgree(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := env(t, srv, t.TempDir())
+	dir := t.TempDir()
+	tree := helpTree(t, e, dir)
+	for _, want := range []string{"", "batch", "batch prepare", "cache prune", "completion", "config", "help", "version"} {
+		if _, ok := tree[want]; !ok {
+			t.Errorf("--help lists no command %q (found %v)", want, tree)
+		}
+	}
+	fish := runXlateIn(t, dir, e, nil, "completion", "fish").stdout
+	man := runXlateIn(t, dir, e, nil, "completion", "man").stdout
+	complete := func(words ...string) []string {
+		r := runXlateIn(t, dir, e, nil, append(words, "--generate-bash-completion")...)
+		return strings.Fields(r.stdout)
+	}
+	contains := func(list []string, s string) bool {
+		for _, l := range list {
+			if l == s {
+				return true
+			}
+		}
+		return false
+	}
+	for path, flags := range tree {
+		words := strings.Fields(path)
+		if len(words) > 0 {
+			cmd := words[len(words)-1]
+			if got := complete(append(words[:len(words)-1:len(words)-1], "")...); !contains(got, cmd) {
+				t.Errorf("completion after %q: %v, no %q", words[:len(words)-1], got, cmd)
+			}
+			if !strings.Contains(fish, "-a '"+cmd+"'") {
+				t.Errorf("fish completion has no command %q", path)
+			}
+			if !strings.Contains(man, ".SH "+cmd+"\n") && !strings.Contains(man, ".SS "+cmd+"\n") {
+				t.Errorf("man page has no section for %q", path)
+			}
+		}
+		if path == "help" {
+			continue // its --help is xlate's, checked as ""
+		}
+		got := complete(append(words, "-")...)
+		for _, f := range flags {
+			if !contains(got, f) {
+				t.Errorf("completion of xlate %s -: %v, no %s", path, got, f)
+			}
+			long := strings.TrimLeft(f, "-")
+			if !strings.Contains(fish, " -l "+long+" ") && !strings.Contains(fish, " -s "+long+" ") {
+				t.Errorf("fish completion has no flag %s (xlate %s)", f, path)
+			}
+			if !strings.Contains(man, `\fB`+f) && !strings.Contains(man, ", "+f) && !strings.Contains(man, "["+f) && !strings.Contains(man, "|"+f) {
+				t.Errorf("man page has no flag %s (xlate %s)", f, path)
+			}
+		}
+		// The help text's lines: one default at most, never "false".
+		r := runXlateIn(t, dir, e, nil, append(words, "--help")...)
+		for _, line := range strings.Split(r.stdout, "\n") {
+			if strings.Count(line, "(default:") > 1 || strings.Contains(line, "(default: false)") {
+				t.Errorf("xlate %s --help: %q", path, line)
+			}
+			if strings.Contains(line, "--api-key") && strings.Contains(line, "API KEY") {
+				t.Errorf("xlate %s --help: %q", path, line)
+			}
+		}
+	}
+	// README's flag table names every flag of xlate's --help.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inTable := func(f string) bool {
+		for _, line := range strings.Split(string(readme), "\n") {
+			if cell, _, ok := strings.Cut(strings.TrimPrefix(line, "| "), " |"); ok && strings.HasPrefix(line, "| `") &&
+				(strings.Contains(cell, f+"`") || strings.Contains(cell, f+" ") || strings.Contains(cell, f+",")) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range tree[""] {
+		if strings.HasPrefix(f, "--") && f != "--help" && f != "--version" && !inTable(f) {
+			t.Errorf("README's flag table has no %s", f)
+		}
+	}
+	if strings.Contains(fish, "`") {
+		t.Error("fish completion holds a usage text's backticks")
+	}
+}

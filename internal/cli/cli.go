@@ -211,7 +211,8 @@ func newApp(s Streams) *cli.App {
 			return err
 		},
 	}
-	setUsageErrors(app.Commands)
+	tidyFlags(app.Flags)
+	setupCommands(app.Commands)
 	return app
 }
 

@@ -147,14 +147,28 @@ func flagNames(c *cli.Context) []string {
 	return names
 }
 
-// setUsageErrors gives every command and subcommand onUsageError (urfave/cli
-// gives subcommands none: they would print their whole help).
-func setUsageErrors(cmds []*cli.Command) {
+// setupCommands gives every command and subcommand onUsageError (urfave/cli
+// gives subcommands none: they would print their whole help), no help
+// subcommand ("help" is xlate's command: xlate help cache prune), and
+// tidied flags (tidyFlags).
+func setupCommands(cmds []*cli.Command) {
 	for _, c := range cmds {
 		if c.OnUsageError == nil {
 			c.OnUsageError = onUsageError
 		}
-		setUsageErrors(c.Subcommands)
+		c.HideHelpCommand = true
+		tidyFlags(c.Flags)
+		setupCommands(c.Subcommands)
+	}
+}
+
+// tidyFlags keeps --help from stating the obvious: a boolean flag that is
+// off by default says no "(default: false)".
+func tidyFlags(flags []cli.Flag) {
+	for _, f := range flags {
+		if b, ok := f.(*cli.BoolFlag); ok && !b.Value {
+			b.DisableDefaultText = true
+		}
 	}
 }
 
@@ -243,12 +257,14 @@ func versionCommand() *cli.Command {
 // checking that the words name commands.
 func helpArgs(app *cli.App, args []string, i int) ([]string, error) {
 	words := args[i+1:]
-	var cmds []*cli.Command = app.Commands
+	for _, w := range words {
+		if strings.HasPrefix(w, "-") {
+			return args, nil // "xlate help --help": the help command's own
+		}
+	}
+	cmds := app.Commands
 	parent := ""
 	for n, w := range words {
-		if strings.HasPrefix(w, "-") {
-			break
-		}
 		var found *cli.Command
 		var names []string
 		for _, c := range cmds {
