@@ -185,16 +185,7 @@ func newApp(s Streams) *cli.App {
 					return err
 				}
 			}
-			// The inputs are checked before the settings: a missing file
-			// is the first thing to fix.
 			missing := missingInputs(inputs)
-			errorf := newStyle(s.Err).lines(s.Err)
-			if len(missing) > 0 && len(missing) == namedInputs(inputs) {
-				for _, e := range missing {
-					errorf("%v", e)
-				}
-				return exitError(ExitFailed)
-			}
 			st, err := resolveSettings(c)
 			if err == nil {
 				var opts options
@@ -202,11 +193,17 @@ func newApp(s Streams) *cli.App {
 					if stdinHint(opts, isTerminalReader(s.In)) {
 						fmt.Fprintln(s.Err, stdinHintLine)
 					}
-					return run(c.Context, opts, s)
+					return run(c.Context, opts, s) // which reports the missing inputs
 				}
 			}
+			// The settings cannot run: a missing input is said first, and
+			// when every input is missing, it is the one thing to fix.
+			errorf := newStyle(s.Err).lines(s.Err)
 			for _, e := range missing {
 				errorf("%v", e)
+			}
+			if len(missing) > 0 && len(missing) == namedInputs(inputs) {
+				return exitError(ExitFailed)
 			}
 			return err
 		},
