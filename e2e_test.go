@@ -36,7 +36,9 @@ func TestMain(m *testing.M) {
 	// build runs several times slower and these tests start it hundreds of
 	// times. The same concurrent code runs in-process under the race
 	// detector in internal/cli's tests.
-	build := exec.Command("go", "build", "-o", xlateBin, ".")
+	// -buildvcs=true: the binary's version names its commit even where
+	// GOFLAGS=-buildvcs=false (TestVersionNamesCommit).
+	build := exec.Command("go", "build", "-buildvcs=true", "-ldflags", worktreeCommit(), "-o", xlateBin, ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building xlate:", err)

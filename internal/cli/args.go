@@ -27,8 +27,8 @@ func reorder(args []string, defs []cli.Flag, commands map[string]bool) []string 
 			i = len(args)
 		case len(a) > 1 && a[0] == '-':
 			name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-			if command && !known[name] {
-				rest = append(rest, a) // the command's flag
+			if command && (!known[name] || name == "help" || name == "h") {
+				rest = append(rest, a) // the command's flag (--help is every command's)
 				continue
 			}
 			flags = append(flags, a)

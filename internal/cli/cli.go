@@ -56,8 +56,14 @@ func Main(ctx context.Context, args []string, s Streams) int {
 	}
 	commands := commandSet(app)
 	args = reorder(args, app.Flags, commands)
-	if name, _ := firstCommand(args, app.Flags, commands); name != "" {
+	if name, rest := firstCommand(args, app.Flags, commands); name != "" {
 		commandFileNote(s.Err, name, st)
+		if name == "help" {
+			var err error
+			if args, err = helpArgs(app, args, len(args)-len(rest)-1); err != nil {
+				return exitCode(err, s.Err, st)
+			}
+		}
 	}
 	err := app.RunContext(ctx, append([]string{"xlate"}, args...))
 	return exitCode(err, s.Err, st)
@@ -88,9 +94,16 @@ func exitCode(err error, stderr io.Writer, st style) int {
 	if errors.As(err, new(setupError)) {
 		return ExitUsage
 	}
+	var h hinter
+	if errors.As(err, &h) {
+		if line := h.hint(); line != "" {
+			fmt.Fprintln(stderr, line)
+		}
+		return ExitUsage
+	}
 	var ue usageError
 	var pu *pipeline.UsageError
-	if errors.As(err, &ue) || errors.As(err, &pu) || isFlagError(err) {
+	if errors.As(err, &ue) || errors.As(err, &pu) {
 		fmt.Fprintln(stderr, "hint: run 'xlate --help' for usage")
 		return ExitUsage
 	}
@@ -101,17 +114,6 @@ func exitCode(err error, stderr io.Writer, st style) int {
 type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
-
-// isFlagError recognises urfave/cli's (untyped) flag parsing errors.
-func isFlagError(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
-}
 
 // description is the body of --help: examples for each mode, the
 // providers, configuration and precedence, exit status.
@@ -134,7 +136,9 @@ func description() string {
    xlate cache stats                       entries and size of the cache
    xlate cache prune --older-than 30d      drop cache entries older than 30 days
    xlate completion bash                   shell completion (bash, zsh, fish) or the man page (man)
-   xlate ./config                          a file named like a command (batch, config, cache, completion)
+   xlate help cache                        the help of a command (as xlate cache --help)
+   xlate version                           the version, its commit and date (as xlate --version)
+   xlate ./config                          a file named like a command (batch, cache, completion, config, help, version)
 
 Providers (--provider, default openai):
 ` + providerTable() + `
@@ -156,10 +160,11 @@ Colours only on a terminal, and never with NO_COLOR set.`
 }
 
 func newApp(s Streams) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "xlate",
+		HelpName:             "xlate",
 		Usage:                "translate Chinese articles into bilingual English markdown with a summary",
-		UsageText:            "xlate [flags] [PATH...]\nxlate batch prepare|submit|status|collect | config | cache stats|clear|prune | completion bash|zsh|fish|man\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin.",
+		UsageText:            "xlate [flags] [PATH...]\nxlate batch prepare|submit|status|collect | config | cache stats|clear|prune | completion bash|zsh|fish|man | help [COMMAND] | version\n\nPATH is a file, a directory (walked for .txt .md .markdown .html .htm) or - for stdin; no PATH reads stdin (Ctrl-D ends it on a terminal).",
 		Description:          description(),
 		Version:              buildVersion(),
 		Reader:               s.In,
@@ -168,23 +173,44 @@ func newApp(s Streams) *cli.App {
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,                         // Main answers the protocol itself (complete)
 		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped in Main
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err} // a one-line error and a hint, not the whole help
-		},
-		Flags:    flags(),
-		Commands: []*cli.Command{batchCommand(s), cacheCommand(s), completionCommand(s), configCommand(s)},
+		OnUsageError:         onUsageError,                 // a one-line error and a hint, not the whole help
+		// The help command stops urfave/cli from adding --help: add it.
+		Flags: append(flags(), cli.HelpFlag),
+		Commands: []*cli.Command{batchCommand(s), cacheCommand(s), completionCommand(s), configCommand(s),
+			helpCommand(), versionCommand()},
 		Action: func(c *cli.Context) error {
+			inputs := c.Args().Slice()
+			if len(inputs) > 0 {
+				if err := unknownCommand(inputs[0], commandNames(c.App)); err != nil {
+					return err
+				}
+			}
+			missing := missingInputs(inputs)
 			st, err := resolveSettings(c)
-			if err != nil {
-				return err
+			if err == nil {
+				var opts options
+				if opts, err = optionsFrom(c, st); err == nil {
+					if stdinHint(opts, isTerminalReader(s.In)) {
+						fmt.Fprintln(s.Err, stdinHintLine)
+					}
+					return run(c.Context, opts, s) // which reports the missing inputs
+				}
 			}
-			opts, err := optionsFrom(c, st)
-			if err != nil {
-				return err
+			// The settings cannot run: a missing input is said first, and
+			// when every input is missing, it is the one thing to fix.
+			errorf := newStyle(s.Err).lines(s.Err)
+			for _, e := range missing {
+				errorf("%v", e)
 			}
-			return run(c.Context, opts, s)
+			if len(missing) > 0 && len(missing) == namedInputs(inputs) {
+				return exitError(ExitFailed)
+			}
+			return err
 		},
 	}
+	tidyFlags(app.Flags)
+	setupCommands(app.Commands)
+	return app
 }
 
 // options is everything a run needs, resolved from flags, environment,

@@ -24,7 +24,13 @@ func cacheCommand(s Streams) *cli.Command {
 			if c.NArg() == 0 {
 				return cli.ShowSubcommandHelp(c)
 			}
-			return usageError{fmt.Errorf("cache: unknown command %q: use stats, clear or prune", c.Args().First())}
+			var names []string
+			for _, sc := range c.Command.Subcommands {
+				if !sc.Hidden && sc.Name != "help" {
+					names = append(names, sc.Name)
+				}
+			}
+			return &unknownCommandError{parent: "cache", name: c.Args().First(), guess: closest(c.Args().First(), names)}
 		},
 		Description: `Examples:
    xlate cache stats

@@ -61,9 +61,9 @@ func complete(w io.Writer, app *cli.App, words []string) {
 				}
 			}
 		}
-		names := []string{"--help"}
+		var names []string // --help and -h are in app.Flags
 		if cmd == nil {
-			names = append(names, "--version")
+			names = append(names, "--version", "-v")
 		}
 		for _, f := range defs {
 			for _, n := range f.Names() {
@@ -85,6 +85,8 @@ func complete(w io.Writer, app *cli.App, words []string) {
 		}
 	case cmdName == "completion" && len(cmdArgs) == 0:
 		out = shells
+	case cmdName == "help" && len(cmdArgs) == 0:
+		out = commands
 	case cmd != nil && len(cmdArgs) == 0:
 		for _, sc := range cmd.Subcommands {
 			out = append(out, sc.Name)
@@ -173,7 +175,7 @@ func completionScript(app *cli.App, shell string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("fish completion: %w", err)
 		}
-		return s, nil
+		return tidyFish(s), nil
 	case "man":
 		desc, usage := app.Description, app.UsageText
 		app.Description, app.UsageText = markdown(desc), markdown(usage)
@@ -209,6 +211,24 @@ func completionCommand(s Streams) *cli.Command {
 			return err
 		},
 	}
+}
+
+// tidyFish drops the lines urfave/cli writes twice (--help and --version:
+// app.Flags holds them, and it adds them again) and the backticks of the
+// usage texts' placeholders.
+func tidyFish(s string) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, line := range strings.SplitAfter(s, "\n") {
+		if strings.HasPrefix(line, "complete ") {
+			if seen[line] {
+				continue
+			}
+			seen[line] = true
+		}
+		b.WriteString(line)
+	}
+	return strings.ReplaceAll(b.String(), "`", "")
 }
 
 // markdown turns a help text into the markdown that ToMan expects: lines

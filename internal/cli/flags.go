@@ -57,7 +57,7 @@ func flags() []cli.Flag {
 		// Provider and model.
 		&cli.StringFlag{Category: catProvider, Name: "provider", Usage: "preset `NAME`: " + providerNames() + " (sets base URL, key variable, default model) (env XLATE_PROVIDER)", Value: defaultProvider},
 		&cli.StringFlag{Category: catProvider, Name: "base-url", Usage: "OpenAI-compatible API `URL`; for azure the resource endpoint https://NAME.openai.azure.com (default: the provider's) (env OPENAI_BASE_URL with openai, AZURE_OPENAI_ENDPOINT with azure)"},
-		&cli.StringFlag{Category: catProvider, Name: "api-key", Usage: "API `KEY` (not needed for a local server) (env OPENAI_API_KEY, DEEPSEEK_API_KEY, OPENROUTER_API_KEY or AZURE_OPENAI_API_KEY, by provider)"},
+		&cli.StringFlag{Category: catProvider, Name: "api-key", Usage: "secret `KEY` of the API (not needed for a local server) (env OPENAI_API_KEY, DEEPSEEK_API_KEY, OPENROUTER_API_KEY or AZURE_OPENAI_API_KEY, by provider)"},
 		&cli.StringFlag{Category: catProvider, Name: "model", Usage: "model `NAME`; for azure the deployment name (default: the provider's) (env XLATE_MODEL)"},
 		&cli.StringFlag{Category: catProvider, Name: "azure-api-version", Value: llm.DefaultAzureAPIVersion, Usage: "Azure OpenAI api-version `VERSION` (env AZURE_OPENAI_API_VERSION)"},
 		&cli.StringFlag{Category: catTranslation, Name: "to", Value: "English", Usage: "target `LANGUAGE` (env XLATE_TO)"},
@@ -88,8 +88,8 @@ func flags() []cli.Flag {
 		// Run.
 		&cli.BoolFlag{Category: catRun, Name: "dry-run", Usage: "parse, chunk and consult the cache, then print the plan (requests, tokens, cost) without calling the API"},
 		&cli.StringFlag{Category: catRun, Name: "report", Usage: "write the run's figures (or the dry run's plan) as JSON to `FILE`"},
-		&cli.Float64Flag{Category: catRun, Name: "price-in", Usage: "price of prompt tokens, USD per million (default: built-in table for the model)"},
-		&cli.Float64Flag{Category: catRun, Name: "price-out", Usage: "price of answer tokens, USD per million (default: built-in table for the model)"},
+		&cli.Float64Flag{Category: catRun, Name: "price-in", Usage: "price of prompt tokens, `USD` per million", DefaultText: "built-in table for the model"},
+		&cli.Float64Flag{Category: catRun, Name: "price-out", Usage: "price of answer tokens, `USD` per million", DefaultText: "built-in table for the model"},
 		&cli.BoolFlag{Category: catRun, Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors (no progress, no summary line)"},
 		&cli.BoolFlag{Category: catRun, Name: "verbose", Usage: "log each request and file to stderr (never the key or the article text)"},
 	}

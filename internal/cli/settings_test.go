@@ -101,7 +101,7 @@ func TestConfigFileErrors(t *testing.T) {
 		{"list", "to:\n  - a\n", nil, nil, "to: want a single value, not a list"},
 		{"missing --config", "", nil, []string{"--config", "NOPE"}, "config NOPE: no such file or directory"},
 		{"missing XLATE_CONFIG", "", map[string]string{"XLATE_CONFIG": "NOPE"}, nil, "config NOPE: no such file or directory"},
-		{"bad flag value", "", nil, []string{"--concurrency", "x"}, `invalid value "x" for flag -concurrency`},
+		{"bad flag value", "", nil, []string{"--concurrency", "x"}, `invalid value "x" for --concurrency`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

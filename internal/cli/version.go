@@ -7,14 +7,17 @@ import (
 
 // Commit is the source revision, set at build time with -ldflags
 // "-X github.com/xlate/xlate/internal/cli.Commit=..." where the build cannot
-// stamp it (go build -buildvcs=false, a tarball). The build's own
-// vcs.revision is used when this is empty.
+// stamp it (go build -buildvcs=false, a tarball, a git worktree: cmd/go
+// stamps only a checkout with a .git directory); a "-dirty" suffix says the
+// tree was modified. The build's own vcs.revision is used when this is
+// empty.
 var Commit = ""
 
 // versionString is what --version prints after "xlate version ": the
-// version (Version from -ldflags, else the module version of a go install,
-// else "dev"), then the commit, its time and whether the tree was modified,
-// and the Go version, as far as they are known.
+// version (Version from -ldflags, else the module version of a go install
+// or of a build stamped by git, else "dev"), then the commit ("-dirty" when
+// the tree was modified), its time, and the Go version, as far as they are
+// known: "dev (commit 0123456789ab-dirty, 2026-11-28T16:44:53Z, go1.26.8)".
 func versionString(version, commit string, info *debug.BuildInfo) string {
 	if version == "" || version == "dev" {
 		version = "dev"
@@ -23,7 +26,8 @@ func versionString(version, commit string, info *debug.BuildInfo) string {
 		}
 	}
 	var when, goVersion string
-	modified := false
+	commit, modified := strings.CutSuffix(commit, "-dirty")
+	fromBuild := commit == ""
 	if info != nil {
 		goVersion = info.GoVersion
 		for _, s := range info.Settings {
@@ -35,7 +39,9 @@ func versionString(version, commit string, info *debug.BuildInfo) string {
 			case "vcs.time":
 				when = s.Value
 			case "vcs.modified":
-				modified = s.Value == "true"
+				if fromBuild {
+					modified = s.Value == "true"
+				}
 			}
 		}
 	}
@@ -44,13 +50,13 @@ func versionString(version, commit string, info *debug.BuildInfo) string {
 		if len(commit) > 12 {
 			commit = commit[:12]
 		}
+		if modified {
+			commit += "-dirty"
+		}
 		details = append(details, "commit "+commit)
 	}
 	if when != "" {
 		details = append(details, when)
-	}
-	if modified {
-		details = append(details, "modified")
 	}
 	if goVersion != "" {
 		details = append(details, goVersion)
