@@ -14,7 +14,7 @@ out=${2:-out/demo}
 
 bin=$(mktemp -d)
 trap 'kill "$fake_pid" 2>/dev/null || true; rm -rf "$bin"' EXIT
-go build -o "$bin/xlate" .
+go build -buildvcs=true -o "$bin/xlate" .
 go build -o "$bin/fakeopenai" ./cmd/fakeopenai
 
 "$bin/fakeopenai" -addr 127.0.0.1:0 -model "" >"$bin/url" &

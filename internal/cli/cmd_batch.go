@@ -25,7 +25,7 @@ func batchCommand(s Streams) *cli.Command {
 			if c.NArg() == 0 {
 				return cli.ShowSubcommandHelp(c)
 			}
-			return usageError{fmt.Errorf("batch: unknown command %q: use prepare, submit, status or collect", c.Args().First())}
+			return &unknownCommandError{parent: "batch", name: c.Args().First(), guess: closest(c.Args().First(), []string{"prepare", "submit", "status", "collect"})}
 		},
 		Description: `A job directory holds the batch input files (OpenAI batch JSONL), a manifest mapping each
 request back to its paragraphs and files, and the job's state. Every step can be interrupted
@@ -43,8 +43,11 @@ Examples:
 			{
 				Name:      "prepare",
 				Usage:     "write the requests the inputs need as batch input files in -o JOBDIR (no PATH: the job's next round)",
-				ArgsUsage: "PATH...",
-				Description: `Every request line names the job's model (--model; printed by prepare). vLLM's run_batch
+				ArgsUsage: "-o JOBDIR [PATH...]",
+				Description: `-o JOBDIR (required) is the job directory; xlate's flags (--model, --to, --glossary,
+--chunk-tokens, ...) apply as to a translation.
+
+Every request line names the job's model (--model; printed by prepare). vLLM's run_batch
 answers only the model it serves: run it with --served-model-name set to that name.`,
 				Flags: []cli.Flag{
 					&cli.IntFlag{Name: "max-requests", Value: batch.DefaultMaxRequests, Usage: "most requests in one batch file (the Batch API takes at most 50,000)"},
@@ -77,7 +80,7 @@ Batches of other jobs count at OpenAI too: leave them room.`,
 			{
 				Name:      "collect",
 				Usage:     "fetch the results, cache the good answers and write every output they complete (-o DIR, default JOBDIR/out)",
-				ArgsUsage: "JOBDIR",
+				ArgsUsage: "[-o OUT] JOBDIR",
 				Flags: []cli.Flag{
 					&cli.StringSliceFlag{Name: "from", Usage: "read results from `FILE` (vLLM run_batch output, or downloaded output files) instead of the API; repeatable"},
 					&cli.BoolFlag{Name: "wait", Usage: "wait for running batches to end"},
