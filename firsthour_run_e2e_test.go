@@ -6,6 +6,7 @@ package main_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,5 +62,52 @@ func TestRetriesAreQuietWithoutVerbose(t *testing.T) {
 	r = runXlate(t, env(t, srv, t.TempDir()), nil, "--retry-backoff", "1ms", "--verbose", src)
 	if r.code != 0 || !strings.Contains(r.stderr, "llm retry") && !strings.Contains(r.stderr, "llm answer") {
 		t.Errorf("--verbose: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestFirstHourOutputFormsAndCostInSight: -o DIR/ is a directory, a new
+// -o x.md for several inputs is refused; on a terminal a one-file run ends
+// with the summary line, which says how much came from the cache or was
+// shared and what its cost estimate rests on; -q drops it.
+func TestFirstHourOutputFormsAndCostInSight(t *testing.T) {
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := append(env(t, srv, t.TempDir()), "XLATE_MODEL=gpt-4o-mini")
+	a := filepath.Join("testdata", "corpus", "DockerHub_国内镜像解决方案.md")
+	b := filepath.Join("testdata", "corpus", "KEGG数据库.md")
+	dir := t.TempDir()
+
+	if r := runXlate(t, e, nil, "-q", "-o", filepath.Join(dir, "o1")+"/", a); r.code != 0 {
+		t.Errorf("-o o1/ a.md: exit %d: %s", r.code, r.stderr)
+	} else if _, err := os.Stat(filepath.Join(dir, "o1", "DockerHub_国内镜像解决方案.md")); err != nil {
+		t.Errorf("-o o1/ a.md: %v", err)
+	}
+	if r := runXlate(t, e, nil, "-o", filepath.Join(dir, "x.md"), a, b); r.code != 2 || !strings.Contains(r.stderr, "names a file") {
+		t.Errorf("-o x.md a.md b.md: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.md")); err == nil {
+		t.Errorf("-o x.md a.md b.md made x.md")
+	}
+
+	script, err := exec.LookPath("script")
+	if err != nil || exec.Command(script, "-qec", "true", os.DevNull).Run() != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no util-linux script for a pseudo-terminal")
+		}
+		t.Skip("SKIPPED: no util-linux script for a pseudo-terminal")
+	}
+	onTerminal := func(args string) string {
+		t.Helper()
+		cmd := exec.Command(script, "-qec", "'"+xlateBin+"' "+args, os.DevNull)
+		cmd.Env, cmd.Stdin = e, strings.NewReader("")
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	abs, _ := filepath.Abs(b)
+	out := onTerminal("-o '" + filepath.Join(dir, "one.md") + "' '" + abs + "'")
+	if !strings.Contains(out, "1 done (0 from cache or shared), 0 failed") || !strings.Contains(out, "estimated at gpt-4o-mini list prices") {
+		t.Errorf("one file on a terminal:\n%s\nwant the summary line with its cost basis", out)
+	}
+	if out := onTerminal("-q -o '" + filepath.Join(dir, "two.md") + "' '" + abs + "'"); strings.Contains(out, " done (") {
+		t.Errorf("-q on a terminal:\n%s\nwant no summary line", out)
 	}
 }
