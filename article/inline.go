@@ -431,3 +431,30 @@ func codeSpan(s string) string {
 	}
 	return fence + code + fence
 }
+
+// CodeSpan reads the code span that a run of backticks opens at s[i]
+// (CommonMark: up to the next run of exactly as many backticks). It returns
+// the index just past the span and true, or, when no run closes it (the
+// backticks are then literal text), the index just past the opening run and
+// false. The caller checks that the run is not backslash-escaped.
+func CodeSpan(s string, i int) (end int, ok bool) {
+	n := 0
+	for i+n < len(s) && s[i+n] == '`' {
+		n++
+	}
+	for j := i + n; j < len(s); {
+		if s[j] != '`' {
+			j++
+			continue
+		}
+		k := j
+		for k < len(s) && s[k] == '`' {
+			k++
+		}
+		if k-j == n {
+			return k, true
+		}
+		j = k
+	}
+	return i + n, false
+}

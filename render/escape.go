@@ -3,6 +3,8 @@ package render
 import (
 	"regexp"
 	"strings"
+
+	"github.com/xlate/xlate/article"
 )
 
 // Line-start patterns that would turn a line of inline text into block
@@ -196,19 +198,10 @@ func inert(s string) string {
 		c := s[i]
 		switch {
 		case c == '`' && bs%2 == 0:
-			// A code span: from a run of n backticks to the next run of
-			// exactly n, written as is; an unclosed run is literal text.
-			n := 1
-			for i+n < len(s) && s[i+n] == '`' {
-				n++
-			}
-			if end := closingRun(s[i+n:], n); end >= 0 {
-				b.WriteString(s[i : i+n+end+n])
-				i += n + end + n - 1
-			} else {
-				b.WriteString(s[i : i+n])
-				i += n - 1
-			}
+			// A code span is written as is; an unclosed run is literal text.
+			end, _ := article.CodeSpan(s, i)
+			b.WriteString(s[i:end])
+			i = end - 1
 			bs = 0
 			continue
 		case c == '<' && bs%2 == 0 && i+1 < len(s) && opensHTML(s[i+1]):
@@ -230,24 +223,4 @@ func inert(s string) string {
 // closing tag, comment, declaration or processing instruction).
 func opensHTML(c byte) bool {
 	return c == '/' || c == '!' || c == '?' || (c|0x20 >= 'a' && c|0x20 <= 'z')
-}
-
-// closingRun returns the index in s of the first run of exactly n
-// backticks, or -1.
-func closingRun(s string, n int) int {
-	for i := 0; i < len(s); {
-		if s[i] != '`' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] == '`' {
-			j++
-		}
-		if j-i == n {
-			return i
-		}
-		i = j
-	}
-	return -1
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/xlate/xlate/article"
 )
 
 // URLs in a segment (link and image targets, autolinks) and its code spans
@@ -62,18 +64,14 @@ func maskCode(s string, items *[]string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '`' && bs%2 == 0 {
-			n := 1
-			for i+n < len(s) && s[i+n] == '`' {
-				n++
-			}
-			if end := closingRun(s[i+n:], n); end >= 0 {
-				*items = append(*items, s[i:i+n+end+n])
+			end, ok := article.CodeSpan(s, i)
+			if ok {
+				*items = append(*items, s[i:end])
 				b.WriteString(codePlaceholder(len(*items) - 1))
-				i += n + end + n - 1
 			} else {
-				b.WriteString(s[i : i+n])
-				i += n - 1
+				b.WriteString(s[i:end])
 			}
+			i = end - 1
 			bs = 0
 			continue
 		}
@@ -85,26 +83,6 @@ func maskCode(s string, items *[]string) string {
 		}
 	}
 	return b.String()
-}
-
-// closingRun returns the index in s of the first run of exactly n
-// backticks, or -1.
-func closingRun(s string, n int) int {
-	for i := 0; i < len(s); {
-		if s[i] != '`' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] == '`' {
-			j++
-		}
-		if j-i == n {
-			return i
-		}
-		i = j
-	}
-	return -1
 }
 
 // unmask puts the URLs and code spans back into a translation of a masked

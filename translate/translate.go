@@ -402,34 +402,25 @@ func (t *Translator) has(key string) bool {
 // claim went without an entry (its owner failed or died) is claimed and
 // translated here.
 func (t *Translator) awaitForeign(ctx context.Context, claimer cache.Claimer, title string, all []string, foreign map[int]string, out []string, st *callState, releases *[]func()) error {
-	var again []chunk.Item
-	urls := map[int][]string{}
+	var again []int
 	for i, key := range foreign {
 		ok, err := claimer.WaitClaim(ctx, key)
 		if err != nil {
 			return fmt.Errorf("translate: %w", err)
 		}
-		if ok {
-			if v, found := t.store.Get(key); found {
-				if text, _, valid := decodeEntry(v); valid {
-					t.stats.Shared.Add(1)
-					out[i] = text
-					continue
-				}
+		if v, found := t.store.Get(key); ok && found {
+			if text, _, valid := decodeEntry(v); valid {
+				t.stats.Shared.Add(1)
+				out[i] = text
+				continue
 			}
 		}
 		if release, mine := claimer.Claim(key); mine {
 			*releases = append(*releases, release)
 		}
-		masked, u := mask(all[i])
-		urls[i] = u
-		again = append(again, chunk.Item{ID: i, Text: masked})
+		again = append(again, i)
 	}
-	if len(again) == 0 {
-		return nil
-	}
-	slices.SortFunc(again, func(a, b chunk.Item) int { return a.ID - b.ID })
-	return t.translateItems(ctx, t.counter, title, all, again, urls, out, false, &Output{}, st)
+	return t.translateAgain(ctx, title, all, again, out, st)
 }
 
 func isDup(dups [][2]int, i int) bool {
@@ -444,8 +435,7 @@ func isDup(dups [][2]int, i int) bool {
 // await fills out with the answers of other calls' flights. A text whose
 // owner failed (or took a suspect answer) is translated here after all.
 func (t *Translator) await(ctx context.Context, title string, all []string, waiting map[int]*flight, out []string, st *callState) error {
-	var again []chunk.Item
-	urls := map[int][]string{}
+	var again []int
 	for i, f := range waiting {
 		select {
 		case <-f.done:
@@ -457,15 +447,26 @@ func (t *Translator) await(ctx context.Context, title string, all []string, wait
 			out[i] = f.text
 			continue
 		}
-		masked, u := mask(all[i])
-		urls[i] = u
-		again = append(again, chunk.Item{ID: i, Text: masked})
+		again = append(again, i)
 	}
-	if len(again) == 0 {
+	return t.translateAgain(ctx, title, all, again, out, st)
+}
+
+// translateAgain translates the texts all[i] for i in ids that another
+// call or process was to answer and did not.
+func (t *Translator) translateAgain(ctx context.Context, title string, all []string, ids []int, out []string, st *callState) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	slices.SortFunc(again, func(a, b chunk.Item) int { return a.ID - b.ID })
-	return t.translateItems(ctx, t.counter, title, all, again, urls, out, false, &Output{}, st)
+	slices.Sort(ids)
+	items := make([]chunk.Item, len(ids))
+	urls := map[int][]string{}
+	for n, i := range ids {
+		masked, u := mask(all[i])
+		urls[i] = u
+		items[n] = chunk.Item{ID: i, Text: masked}
+	}
+	return t.translateItems(ctx, t.counter, title, all, items, urls, out, false, &Output{}, st)
 }
 
 // callState is what one Translate call's chunks share: the re-ask budget
