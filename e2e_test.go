@@ -71,8 +71,18 @@ type result struct {
 
 func runXlate(t *testing.T, environ []string, stdin []byte, args ...string) result {
 	t.Helper()
+	r := runXlateIn(t, "", environ, stdin, args...)
+	if strings.Contains(r.stdout+r.stderr, testKey) {
+		t.Errorf("the API key leaked into xlate's output")
+	}
+	return r
+}
+
+// runXlateIn runs the binary in the working directory dir ("" = this one).
+func runXlateIn(t *testing.T, dir string, environ []string, stdin []byte, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(xlateBin, args...)
-	cmd.Env = environ
+	cmd.Env, cmd.Dir = environ, dir
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -84,9 +94,6 @@ func runXlate(t *testing.T, environ []string, stdin []byte, args ...string) resu
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
-	}
-	if strings.Contains(out.String()+errb.String(), testKey) {
-		t.Errorf("the API key leaked into xlate's output")
 	}
 	return result{out.String(), errb.String(), code}
 }

@@ -15,26 +15,6 @@ import (
 	"github.com/xlate/xlate/internal/fakeopenai"
 )
 
-// runXlateIn is runXlate in the working directory dir.
-func runXlateIn(t *testing.T, dir string, environ []string, stdin []byte, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(xlateBin, args...)
-	cmd.Env, cmd.Dir = environ, dir
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
 // withoutKey is environ without OPENAI_API_KEY.
 func withoutKey(environ []string) []string {
 	var out []string

@@ -799,7 +799,7 @@ func hugoInPlaceContent(t *testing.T, site string) {
 		for name, text := range hugoHandMade {
 			hugoWriteFile(t, filepath.Join(posts, name), text)
 		}
-		r := hugoRunXlateIn(t, dir, environ, hugoInPlaceArgs...)
+		r := runXlateIn(t, dir, environ, nil, hugoInPlaceArgs...)
 		hugoInPlace.content, hugoInPlace.code, hugoInPlace.stderr = filepath.Join(dir, "content"), r.code, r.stderr
 	})
 	if hugoInPlace.content == "" {
@@ -809,23 +809,6 @@ func hugoInPlaceContent(t *testing.T, site string) {
 		t.Errorf("first run of xlate %s: exit %d:\n%s", strings.Join(hugoInPlaceArgs, " "), hugoInPlace.code, hugoInPlace.stderr)
 	}
 	hugoCopyTree(t, hugoInPlace.content, filepath.Join(site, "content"))
-}
-
-// hugoRunXlateIn is runXlate with the working directory dir.
-func hugoRunXlateIn(t *testing.T, dir string, environ []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(xlateBin, args...)
-	cmd.Dir, cmd.Env = dir, environ
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
 }
 
 // TestHugoMultilingual translates a zh/en site in place (English files
@@ -1068,7 +1051,7 @@ func TestHugoInPlaceSecondRun(t *testing.T) {
 
 	// A fake of its own, on the shared cache: its requests are this run's.
 	srv := fakeopenai.New(t, fakeopenai.Options{APIKey: testKey})
-	r := hugoRunXlateIn(t, site, env(t, srv, hugoShared.cache), hugoInPlaceArgs...)
+	r := runXlateIn(t, site, env(t, srv, hugoShared.cache), nil, hugoInPlaceArgs...)
 	if r.code != 0 {
 		t.Errorf("second run: exit %d:\n%s", r.code, r.stderr)
 	}
