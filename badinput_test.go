@@ -6,6 +6,7 @@ package main_test
 // of the batch, and never leave temporary files behind.
 
 import (
+	"github.com/xlate/xlate/lang"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -19,7 +20,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/internal/fakeopenai"
-	"github.com/xlate/xlate/translate"
 )
 
 // goodSrc is the good file of every batch.
@@ -162,8 +162,8 @@ func TestBadInputs(t *testing.T) {
 					t.Fatalf("%d quote lines after the paragraph, want one translation", len(quotes))
 				}
 				tr := strings.TrimPrefix(quotes[0], "> ")
-				if translate.NeedsTranslation(tr) || len(tr) < len(longPara)/2 {
-					t.Errorf("translation: %d bytes for a %d byte paragraph, still Chinese: %v", len(tr), len(longPara), translate.NeedsTranslation(tr))
+				if lang.NeedsTranslation(tr) || len(tr) < len(longPara)/2 {
+					t.Errorf("translation: %d bytes for a %d byte paragraph, still Chinese: %v", len(tr), len(longPara), lang.NeedsTranslation(tr))
 				}
 				// Translated in pieces: many requests, none of them huge.
 				n := 0

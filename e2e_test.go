@@ -6,6 +6,7 @@ package main_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/internal/fakeopenai"
-	"github.com/xlate/xlate/translate"
 )
 
 var xlateBin string
@@ -162,7 +162,7 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 	pos, col := 0, 0
 	for i, seg := range a.Segments(false) {
 		want := seg.Text
-		if translate.NeedsTranslation(want) {
+		if lang.NeedsTranslation(want) {
 			want = fakeTranslation(want)
 		}
 		for _, wl := range strings.Split(want, "\n") {
@@ -212,7 +212,7 @@ func checkOutput(t *testing.T, name string, src []byte, out string) {
 		if got["original_title"] != a.Title {
 			t.Errorf("%s: original_title = %v, want %q", name, got["original_title"], a.Title)
 		}
-		if title, _ := got["title"].(string); translate.NeedsTranslation(a.Title) && title != fakeopenai.Translate(a.Title) {
+		if title, _ := got["title"].(string); lang.NeedsTranslation(a.Title) && title != fakeopenai.Translate(a.Title) {
 			t.Errorf("%s: title = %q, want %q", name, title, fakeopenai.Translate(a.Title))
 		}
 	}
@@ -357,7 +357,7 @@ func TestEnglishLayoutAndNoSummary(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if translate.NeedsTranslation(r.stdout) {
+	if lang.NeedsTranslation(r.stdout) {
 		t.Errorf("english layout still has Chinese:\n%.300s", r.stdout)
 	}
 	if strings.Contains(r.stdout, "TL;DR") || srv.CountKind(fakeopenai.KindSummary) != 0 {

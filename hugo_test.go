@@ -27,6 +27,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"html"
 	"io/fs"
 	"net/url"
@@ -47,7 +48,6 @@ import (
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/internal/fakeopenai"
-	"github.com/xlate/xlate/translate"
 )
 
 // hugoTimeout bounds one site build.
@@ -379,7 +379,7 @@ func hugoHasText(src hugoSource) bool {
 	if err != nil {
 		return true
 	}
-	return slices.ContainsFunc(a.Segments(false), func(s article.Segment) bool { return translate.NeedsTranslation(s.Text) })
+	return slices.ContainsFunc(a.Segments(false), func(s article.Segment) bool { return lang.NeedsTranslation(s.Text) })
 }
 
 // hugoFrontMatter decodes a file's YAML (---), TOML (+++) or JSON ({) front

@@ -53,26 +53,27 @@ func (p *Pipeline) Estimate(data []byte) (Estimate, error) {
 	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
 	// Across files, a paragraph is asked for once (the cache or a request
 	// in flight serves its repeats): the first file to plan it claims it.
-	t := p.Translator.EstimateShared(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum}, p.claims.Claim)
+	t := p.Translator.Plan(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum}, translate.PlanOptions{Claim: p.claims.Claim})
+	chunks := len(t.Requests)
 	e := Estimate{
 		Files:          1,
 		Segments:       t.Segments,
 		CachedSegments: t.Cached,
 		SharedSegments: t.Shared,
-		Chunks:         t.Chunks,
-		Requests:       t.Chunks,
+		Chunks:         chunks,
+		Requests:       chunks,
 		SourceTokens:   t.SourceTokens,
-		InputTokens:    t.InputTokens,
-		OutputTokens:   t.OutputTokens,
+		InputTokens:    t.InputTokens(),
+		OutputTokens:   t.OutputTokens(),
 	}
-	if !wantSum || (t.Brief && t.Chunks == 1) {
+	if !wantSum || (t.Brief && chunks == 1) {
 		return e, nil // no summary, or it rides on the one translation request
 	}
 	// A combine request over the chunk notes, or a reading of the English.
 	e.Requests++
 	e.OutputTokens += summaryAnswerTokens
 	if t.Brief {
-		e.InputTokens += summaryPromptTokens + noteTokens*t.Chunks
+		e.InputTokens += summaryPromptTokens + noteTokens*chunks
 	} else {
 		e.InputTokens += summaryPromptTokens + int(float64(t.SourceTokens)*englishPerSource)
 	}

@@ -67,9 +67,9 @@ func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summa
 	wantSum := p.Summarizer != nil && len(texts) > 0
 	haveSum := wantSum && p.Summarizer.Has(a.Title, texts)
 	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
-	reqs, missing := p.Translator.Plan(in, planned.Claim)
-	if missing > 0 {
-		return Pending{Translations: reqs}, nil
+	plan := p.Translator.Plan(in, translate.PlanOptions{Claim: planned.Claim, SkipParts: true})
+	if plan.Missing() > 0 {
+		return Pending{Translations: plan.Requests}, nil
 	}
 	if !wantSum || haveSum {
 		return Pending{Done: true}, nil

@@ -173,31 +173,15 @@ func (p *Pipeline) load(data []byte) (*article.Article, []string, error) {
 
 // summary makes the summary of a translated article.
 func (p *Pipeline) summary(ctx context.Context, in translate.Input, tr translate.Output) (summarize.Summary, error) {
-	if tr.Summary != "" {
-		if sum, err := p.Summarizer.Parse(tr.Summary); err == nil {
-			return sum, nil
+	parts := func() []summarize.Part {
+		sent, translated := p.Translator.Parts(in, tr)
+		parts := make([]summarize.Part, len(sent))
+		for i := range sent {
+			parts[i] = summarize.Part{Sent: sent[i], Translation: translated[i]}
 		}
+		return parts
 	}
-	if keptShare(in.Texts) > 0.3 {
-		// Mostly English already: the model saw too little of it to note.
-		return p.Summarizer.Summarize(ctx, tr.Title, tr.Texts)
-	}
-	return p.Summarizer.FromNotes(ctx, tr.Title, p.Translator.SummaryInput(in, tr))
-}
-
-// keptShare is the share (in bytes) of texts that hold no Chinese.
-func keptShare(texts []string) float64 {
-	var kept, total int
-	for _, s := range texts {
-		total += len(s)
-		if !translate.NeedsTranslation(s) {
-			kept += len(s)
-		}
-	}
-	if total == 0 {
-		return 0
-	}
-	return float64(kept) / float64(total)
+	return p.Summarizer.Make(ctx, tr.Title, in.Texts, tr.Texts, parts, tr.Summary)
 }
 
 // deriveTitle gives an untitled article (plain text, bare HTML; the parser

@@ -14,7 +14,7 @@ import (
 // Settings are the choices that shape an output.
 type Settings struct {
 	Model    string
-	Lang     string // target language (translate.LookupLang)
+	Lang     string // target language (lang.Lookup)
 	Layout   render.Layout
 	Summary  bool
 	Budget   int // chunk budget in tokens (0 = translate.DefaultBudget)
@@ -31,15 +31,23 @@ type Settings struct {
 func New(client llm.Client, store cache.Store, s Settings) *Pipeline {
 	counter := chunk.Default()
 	p := &Pipeline{
-		Translator: translate.New(client, store, counter, translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary, AcceptSuspect: s.AcceptSuspect}),
-		Layout:     s.Layout,
-		Model:      s.Model,
-		Syntax:     s.Syntax,
-		HugoLang:   s.HugoLang,
-		Outputs:    store,
+		Layout:   s.Layout,
+		Model:    s.Model,
+		Syntax:   s.Syntax,
+		HugoLang: s.HugoLang,
+		Outputs:  store,
 	}
+	opts := translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary, AcceptSuspect: s.AcceptSuspect}
 	if s.Summary {
 		p.Summarizer = summarize.New(client, store, counter, summarize.Options{Model: s.Model, Lang: s.Lang})
+		opts.Extra = extra(p.Summarizer)
 	}
+	p.Translator = translate.New(client, store, counter, opts)
 	return p
+}
+
+// extra is what translation requests ask for, for the summary of sum.
+func extra(sum *summarize.Summarizer) *translate.Extra {
+	whole, part := sum.Instructions()
+	return &translate.Extra{Whole: whole, Part: part, Read: sum.Read, Note: sum.Note}
 }

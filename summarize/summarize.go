@@ -19,8 +19,8 @@ import (
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/lang"
 	"github.com/xlate/xlate/llm"
-	"github.com/xlate/xlate/translate"
 )
 
 // PromptVersion is part of every cache key.
@@ -42,7 +42,7 @@ type Summary struct {
 type Options struct {
 	Model string // part of the cache key
 	// Lang is the summary's language (default "English"), a name or code
-	// as translate.LookupLang reads it.
+	// as lang.Lookup reads it.
 	Lang   string
 	Budget int // source tokens per request, default DefaultBudget
 }
@@ -53,7 +53,7 @@ type Summarizer struct {
 	store    cache.Store
 	counter  chunk.Counter
 	opts     Options
-	lang     translate.Language
+	lang     lang.Language
 	Requests atomic.Int64
 	Cached   atomic.Int64
 
@@ -63,15 +63,15 @@ type Summarizer struct {
 
 // New returns a Summarizer.
 func New(client llm.Client, store cache.Store, counter chunk.Counter, opts Options) *Summarizer {
-	lang := translate.LookupLang(opts.Lang)
-	opts.Lang = lang.Name
+	l := lang.Lookup(opts.Lang)
+	opts.Lang = l.Name
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
 	}
 	if store == nil {
 		store = cache.Nop{}
 	}
-	return &Summarizer{client: client, store: store, counter: counter, opts: opts, lang: lang, claimed: map[string]chan struct{}{}}
+	return &Summarizer{client: client, store: store, counter: counter, opts: opts, lang: l, claimed: map[string]chan struct{}{}}
 }
 
 // systemPrompt asks for the summary in the target language (%[1]s); the
@@ -316,7 +316,7 @@ func (s *Summarizer) summarize(ctx context.Context, tag, title string, items []c
 // Parse reads a summary in the answer format meant to be in English (see
 // ParseLang).
 func Parse(answer string) (Summary, error) {
-	return parse(answer, translate.LookupLang("English"))
+	return parse(answer, lang.Lookup("English"))
 }
 
 // Parse reads a summary in the answer format meant to be in the
@@ -326,18 +326,18 @@ func (s *Summarizer) Parse(answer string) (Summary, error) {
 }
 
 // ParseLang reads a summary in the answer format meant to be in language
-// lang. It accepts common variations (bold labels, "*" or numbered bullets,
+// language. It accepts common variations (bold labels, "*" or numbered bullets,
 // reasoning blocks before it) and rejects answers without a TL;DR, with
 // fewer than 3 points, whose TL;DR reads as Chinese left untranslated
-// (translate.Language.LooksChinese: a Japanese or Chinese summary is Han
+// (lang.Language.LooksChinese: a Japanese or Chinese summary is Han
 // and passes), or whose TL;DR or a point echoes the prompt: its markup
 // (<article>, <notes>, <seg …) or a request's context label ("Title:"; see
-// translate.EchoesPrompt). More than 5 points are cut to 5.
-func ParseLang(answer, lang string) (Summary, error) {
-	return parse(answer, translate.LookupLang(lang))
+// EchoesPrompt). More than 5 points are cut to 5.
+func ParseLang(answer, language string) (Summary, error) {
+	return parse(answer, lang.Lookup(language))
 }
 
-func parse(answer string, lang translate.Language) (Summary, error) {
+func parse(answer string, l lang.Language) (Summary, error) {
 	var sum Summary
 	for _, line := range strings.Split(answer, "\n") {
 		line = strings.TrimSpace(line)
@@ -358,11 +358,11 @@ func parse(answer string, lang translate.Language) (Summary, error) {
 		return Summary{}, errors.New("answer has no TL;DR line")
 	case len(sum.Points) < 3:
 		return Summary{}, fmt.Errorf("answer has %d key points, want 3 to 5", len(sum.Points))
-	case lang.LooksChinese(sum.TLDR):
+	case l.LooksChinese(sum.TLDR):
 		return Summary{}, errors.New("answer is still in Chinese")
 	}
 	for _, line := range append([]string{sum.TLDR}, sum.Points...) {
-		if why := translate.EchoesPrompt(line); why != "" {
+		if why := EchoesPrompt(line); why != "" {
 			return Summary{}, fmt.Errorf("answer echoes the prompt: it %s", why)
 		}
 	}

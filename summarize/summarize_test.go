@@ -224,3 +224,75 @@ type clientFunc func(context.Context, llm.Request) (llm.Response, error)
 func (f clientFunc) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	return f(ctx, req)
 }
+
+func TestEchoesPrompt(t *testing.T) {
+	for s, want := range map[string]bool{
+		"TL;DR: <notes> Title: Musk and Altman.": true,
+		"TL;DR: Musk and Altman fight.":          false,
+		"The <SEG id=\"2\"> tag.":                true,
+		"a < b and c > d":                        false,
+	} {
+		if got := EchoesPrompt(s) != ""; got != want {
+			t.Errorf("EchoesPrompt(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if EchoesPrompt("The key facts. Previous text: …") == "" {
+		t.Error("a note repeating the request's context was accepted")
+	}
+}
+
+func TestInstructionsUseTargetLanguage(t *testing.T) {
+	for _, lang := range []string{"Japanese", "German", "Traditional Chinese"} {
+		s := New(nil, nil, chunk.Default(), Options{Lang: lang})
+		whole, part := s.Instructions()
+		if strings.Count(whole, lang) != 2 || strings.Count(part, lang) != 1 || strings.Contains(whole+part, "English") {
+			t.Errorf("%s: instructions name another language or not this one: %q, %q", lang, whole, part)
+		}
+		if !strings.Contains(whole, "<summary>TL;DR:") || !strings.Contains(part, "<note>") {
+			t.Errorf("%s: instructions lack their tags: %q, %q", lang, whole, part)
+		}
+	}
+}
+
+// TestMakeUsesCachedNotes checks that a long article's summary is made in
+// one request from the notes cached for its parts, a part without a note
+// standing in with its translation.
+func TestMakeUsesCachedNotes(t *testing.T) {
+	store, _ := cache.Open(t.TempDir())
+	var users []string
+	client := clientFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
+		users = append(users, req.Messages[len(req.Messages)-1].Content)
+		return llm.Response{Content: "TL;DR: Fine.\n- a\n- b\n- c", FinishReason: "stop"}, nil
+	})
+	s := New(client, store, chunk.Default(), Options{Model: "m"})
+	parts := []Part{
+		{Sent: []string{"第一段。"}, Translation: "First."},
+		{Sent: []string{"第二段。", "第三段。"}, Translation: "Second. Third."},
+		{Sent: []string{"第四段。"}, Translation: "Fourth."},
+	}
+	s.Note(parts[0].Sent, "Note one.")
+	s.Note(parts[2].Sent, "Note three.")
+	s.Note([]string{"第二段。"}, "A note on other texts.")
+	calls := 0
+	sum, err := s.Make(context.Background(), "Title", []string{"第一段。", "第二段。", "第三段。", "第四段。"}, nil,
+		func() []Part { calls++; return parts }, "")
+	if err != nil || sum.TLDR != "Fine." {
+		t.Fatalf("Make: %+v, %v", sum, err)
+	}
+	if calls != 1 || len(users) != 1 {
+		t.Fatalf("%d calls of parts, %d requests; want 1 and 1", calls, len(users))
+	}
+	for _, want := range []string{"Note one.", "Second. Third.", "Note three."} {
+		if !strings.Contains(users[0], want) {
+			t.Errorf("summary request lacks %q:\n%s", want, users[0])
+		}
+	}
+	if strings.Contains(users[0], "other texts") || strings.Contains(users[0], "First.") {
+		t.Errorf("summary request used a note of other texts, or a translation where a note was cached:\n%s", users[0])
+	}
+	// A summary that came with the translation needs no request and no parts.
+	if _, err := s.Make(context.Background(), "Title", []string{"第一段。"}, nil, func() []Part { calls++; return nil },
+		"TL;DR: Carried.\n- a\n- b\n- c"); err != nil || calls != 1 || len(users) != 1 {
+		t.Errorf("carried summary: %v, %d calls of parts, %d requests", err, calls, len(users))
+	}
+}

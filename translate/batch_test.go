@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xlate/xlate/cache"
@@ -36,7 +37,7 @@ func batchArticles() []Input {
 // feeding the answers to Accept fills the cache so that Translate needs no
 // request and returns what an online Translate returns.
 func TestPlanAcceptMatchesTranslate(t *testing.T) {
-	opts := Options{Model: "m", Budget: 200}
+	opts := Options{Model: "m", Budget: 200, Extra: testExtra(nil)}
 	dir, err := cache.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +53,7 @@ func TestPlanAcceptMatchesTranslate(t *testing.T) {
 	}
 	var reqs []Request
 	for _, in := range batchArticles() {
-		r, _ := tr.Plan(in, claim)
-		reqs = append(reqs, r...)
+		reqs = append(reqs, tr.Plan(in, PlanOptions{Claim: claim, SkipParts: true}).Requests...)
 	}
 	// The shared paragraph is sent once, and the long one in parts.
 	var sent []string
@@ -84,8 +84,8 @@ func TestPlanAcceptMatchesTranslate(t *testing.T) {
 	if notes == 0 {
 		t.Errorf("no note stored for the multi-request article")
 	}
-	if again, missing := tr.Plan(batchArticles()[0], nil); len(again) != 0 || missing != 0 {
-		t.Errorf("Plan after Accept: %d requests, %d missing, want 0", len(again), missing)
+	if again := tr.Plan(batchArticles()[0], PlanOptions{SkipParts: true}); len(again.Requests) != 0 || again.Missing() != 0 {
+		t.Errorf("Plan after Accept: %d requests, %d missing, want 0", len(again.Requests), again.Missing())
 	}
 
 	online := New(&fakeModel{}, cache.Nop{}, chunk.Default(), opts)
@@ -139,7 +139,7 @@ func TestAcceptJudgesLikeTranslate(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr := New(&refuse{}, dir, chunk.Default(), Options{Model: "m"})
-			reqs, _ := tr.Plan(in, nil)
+			reqs := tr.Plan(in, PlanOptions{}).Requests
 			if len(reqs) != 1 || len(reqs[0].Pieces) != 4 {
 				t.Fatalf("Plan: %d requests", len(reqs))
 			}
@@ -148,7 +148,8 @@ func TestAcceptJudgesLikeTranslate(t *testing.T) {
 				t.Errorf("Accept: %+v, want %d bad", v, tc.bad)
 			}
 			n := 0
-			again, missing := tr.Plan(in, nil)
+			plan := tr.Plan(in, PlanOptions{SkipParts: true})
+			again, missing := plan.Requests, plan.Missing()
 			if missing != tc.replans {
 				t.Errorf("missing %d, want %d", missing, tc.replans)
 			}
@@ -159,5 +160,34 @@ func TestAcceptJudgesLikeTranslate(t *testing.T) {
 				t.Errorf("planned again: %d pieces, want %d", n, tc.replans)
 			}
 		})
+	}
+}
+
+// testExtra is an Options.Extra as package summarize makes it: the fake
+// model answers its <summary> and <note> instructions
+// (fakeopenai.Brief). Notes read go to notes, when not nil, by the first
+// text of their request.
+func testExtra(notes map[string]string) *Extra {
+	read := func(answer string, whole bool) (string, bool) {
+		tag := "note"
+		if whole {
+			tag = "summary"
+		}
+		_, rest, ok := strings.Cut(answer, "<"+tag+">")
+		text, _, closed := strings.Cut(rest, "</"+tag+">")
+		return strings.TrimSpace(text), ok && closed && strings.TrimSpace(text) != ""
+	}
+	var mu sync.Mutex
+	return &Extra{
+		Whole: "\n- After the last segment add <summary>TL;DR: <one English sentence></summary>",
+		Part:  "\n- After the last segment add <note>the key facts</note>",
+		Read:  read,
+		Note: func(texts []string, note string) {
+			if notes != nil {
+				mu.Lock()
+				notes[texts[0]] = note
+				mu.Unlock()
+			}
+		},
 	}
 }

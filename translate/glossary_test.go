@@ -3,6 +3,7 @@ package translate
 import (
 	"context"
 	"errors"
+	"github.com/xlate/xlate/lang"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +36,7 @@ var names = glossary.Glossary{
 }
 
 func TestCheckAnswerGlossary(t *testing.T) {
-	c := checker{lang: LookupLang("English"), gloss: names}
+	c := checker{lang: lang.Lookup("English"), gloss: names}
 	texts := []string{"马斯克说。", "伊隆·马斯克说。", "今天很好。"}
 	tests := []struct {
 		name    string
@@ -212,12 +213,12 @@ func TestGlossaryIgnoredIsBad(t *testing.T) {
 	}
 }
 
-func TestEstimateWithGlossary(t *testing.T) {
+func TestPlanWithGlossary(t *testing.T) {
 	m := &fakeModel{}
-	tr := New(m, cache.Nop{}, chunk.Default(), Options{Model: "m", Glossary: names, Budget: 60})
+	tr := New(m, cache.Nop{}, chunk.Default(), Options{Model: "m", Glossary: names, Budget: 60, Extra: testExtra(nil)})
 	in := Input{Title: "马斯克与奥尔特曼", Texts: []string{
 		strings.Repeat("马斯克说，伊隆·马斯克是首富。", 6), "今天天气很好。", "奥尔特曼回答了。"}, Brief: true}
-	e := tr.Estimate(in)
+	e := tr.Plan(in, PlanOptions{})
 	if _, err := tr.Translate(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestEstimateWithGlossary(t *testing.T) {
 	}
 	// The estimate adds up the parts of each request (counted once each, for
 	// speed), so BPE merges across their seams may differ by a few tokens.
-	if diff := e.InputTokens - prompt; e.Chunks != len(m.reqs) || diff < -prompt/50 || diff > prompt/50 {
-		t.Errorf("estimate: %d chunks, %d input tokens; translate: %d requests, %d prompt tokens", e.Chunks, e.InputTokens, len(m.reqs), prompt)
+	if diff := e.InputTokens() - prompt; len(e.Requests) != len(m.reqs) || diff < -prompt/50 || diff > prompt/50 {
+		t.Errorf("plan: %d requests, %d input tokens; translate: %d requests, %d prompt tokens", len(e.Requests), e.InputTokens(), len(m.reqs), prompt)
 	}
 }

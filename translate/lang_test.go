@@ -3,6 +3,7 @@ package translate
 import (
 	"context"
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -10,87 +11,6 @@ import (
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
 )
-
-func TestLookupLang(t *testing.T) {
-	tests := []struct {
-		in     string
-		name   string
-		script Script
-		spaced bool
-	}{
-		{"", "English", ScriptOther, true},
-		{"English", "English", ScriptOther, true},
-		{"en-US", "English", ScriptOther, true},
-		{"de", "German", ScriptOther, true},
-		{"Deutsch", "German", ScriptOther, true},
-		{"pt_BR", "Portuguese", ScriptOther, true},
-		{"Japanese", "Japanese", ScriptJapanese, false},
-		{"ja-JP", "Japanese", ScriptJapanese, false},
-		{"日本語", "Japanese", ScriptJapanese, false},
-		{"ko", "Korean", ScriptKorean, true},
-		{"Chinese", "Simplified Chinese", ScriptHans, false},
-		{"zh-CN", "Simplified Chinese", ScriptHans, false},
-		{"Traditional Chinese", "Traditional Chinese", ScriptHant, false},
-		{"zh-Hant", "Traditional Chinese", ScriptHant, false},
-		{"zh-Hant-TW", "Traditional Chinese", ScriptHant, false},
-		{"zh_TW", "Traditional Chinese", ScriptHant, false},
-		{"繁體中文", "Traditional Chinese", ScriptHant, false},
-		{"Chinese (Traditional, Hong Kong)", "Traditional Chinese", ScriptHant, false},
-		{"Klingon", "Klingon", ScriptOther, true},
-	}
-	for _, tt := range tests {
-		l := LookupLang(tt.in)
-		if l.Name != tt.name || l.Script != tt.script || l.Spaced != tt.spaced {
-			t.Errorf("LookupLang(%q) = %+v, want %s/%d/spaced %v", tt.in, l, tt.name, tt.script, tt.spaced)
-		}
-	}
-}
-
-func TestScriptSets(t *testing.T) {
-	if utf8.RuneCountInString(simplifiedOnly) != utf8.RuneCountInString(traditionalOnly) {
-		t.Fatal("simplifiedOnly and traditionalOnly are not pairwise")
-	}
-	seen := map[rune]bool{}
-	for _, r := range simplifiedOnly + traditionalOnly {
-		if seen[r] {
-			t.Errorf("%c listed twice", r)
-		}
-		seen[r] = true
-	}
-}
-
-func TestUntranslatedByLanguage(t *testing.T) {
-	const (
-		src      = "这是一个很长的句子，说的是马斯克和奥尔特曼之间的关系。"  // Simplified
-		srcTrad  = "這是一個很長的句子，說的是馬斯克和奧爾特曼之間的關係。"  // the same in Traditional
-		japanese = "これはマスクとアルトマンの関係について述べた長い文です。" // kanji and kana
-	)
-	tests := []struct {
-		lang, src, out string
-		want           bool
-	}{
-		{"English", src, "This long sentence is about Musk and Altman.", false},
-		{"English", src, src, true},
-		{"German", src, "Dies ist ein langer Satz über Musk und Altman.", false},
-		{"German", src, src, true},
-		{"Japanese", src, japanese, false},
-		{"Japanese", src, src, true},        // Han throughout, no kana
-		{"Japanese", "北京大学", "北京大学", false}, // a short name is the same in Japanese
-		{"Japanese", "中华人民共和国国务院办公厅", "中華人民共和国国務院弁公庁", false}, // kanji only, but short
-		{"Traditional Chinese", src, srcTrad, false},
-		{"Traditional Chinese", src, src, true},          // not converted
-		{"Traditional Chinese", srcTrad, srcTrad, false}, // already Traditional
-		{"Traditional Chinese", "马斯克说。", "马斯克说。", true},  // unchanged with a Simplified-only character
-		{"Traditional Chinese", "马斯克说。", "馬斯克說。", false},
-		{"Simplified Chinese", src, src, false}, // already Simplified
-		{"Simplified Chinese", srcTrad, srcTrad, true},
-	}
-	for _, tt := range tests {
-		if got := LookupLang(tt.lang).untranslated(tt.src, tt.out); got != tt.want {
-			t.Errorf("%s: untranslated(%q, %q) = %v, want %v", tt.lang, tt.src, tt.out, got, tt.want)
-		}
-	}
-}
 
 func TestWrongScriptAndLength(t *testing.T) {
 	src := strings.Repeat("这是一个用于测试长度的句子。", 4) // 56 Han characters
@@ -115,8 +35,8 @@ func TestWrongScriptAndLength(t *testing.T) {
 		{"Klingon", en, false, false}, // unknown script: not checked
 	}
 	for _, tt := range tests {
-		l := LookupLang(tt.lang)
-		if got := l.wrongScript(src, tt.out); got != tt.wrongScript {
+		l := lang.Lookup(tt.lang)
+		if got := l.WrongScript(src, tt.out); got != tt.wrongScript {
 			t.Errorf("%s: wrongScript(%.20q) = %v, want %v", tt.lang, tt.out, got, tt.wrongScript)
 		}
 		if got := badLength(l, src, tt.out); got != tt.length {
@@ -126,50 +46,21 @@ func TestWrongScriptAndLength(t *testing.T) {
 }
 
 // badLength reports an answer outside the length bounds (validate.go).
-func badLength(l Language, src, out string) bool {
-	lo, hi := l.lengthBounds(measureSource(src), false)
+func badLength(l lang.Language, src, out string) bool {
+	lo, hi := lengthBounds(l, measureSource(src), false)
 	n := float64(letterCount(out))
 	return n < lo || n > hi
 }
 
-func TestLooksChinese(t *testing.T) {
-	tests := []struct {
-		lang, s string
-		want    bool
-	}{
-		{"English", "Musk and Altman fight.", false},
-		{"English", "马斯克和奥尔特曼的争斗。", true},
-		{"German", "Musk (马斯克) und Altman streiten.", false},
-		{"Japanese", "マスクとアルトマンの争い。", false},
-		{"Japanese", "马斯克和奥尔特曼之间的争斗愈演愈烈。", true},
-		{"Japanese", "米国大統領選挙", false}, // short kanji-only text is Japanese enough
-		{"Traditional Chinese", "馬斯克和奧爾特曼的爭鬥。", false},
-		{"Traditional Chinese", "马斯克和奥尔特曼的争斗说明了这个问题。", true},
-		{"Simplified Chinese", "马斯克和奥尔特曼的争斗。", false},
-	}
-	for _, tt := range tests {
-		if got := LookupLang(tt.lang).LooksChinese(tt.s); got != tt.want {
-			t.Errorf("%s: LooksChinese(%q) = %v, want %v", tt.lang, tt.s, got, tt.want)
-		}
-	}
-}
-
-// TestPromptsUseTargetLanguage checks that every prompt of a request names
-// the target language and no other: nothing is English by accident.
 func TestPromptsUseTargetLanguage(t *testing.T) {
+	// The summary's and notes' instructions are summarize's (see its
+	// TestInstructionsUseTargetLanguage); translate adds them as given.
 	for _, lang := range []string{"Japanese", "German", "Traditional Chinese"} {
-		for _, kind := range []brief{briefNone, briefNote, briefSummary} {
-			tr := New(nil, nil, chunk.Default(), Options{Lang: lang})
+		tr := New(nil, nil, chunk.Default(), Options{Lang: lang, Extra: &Extra{Whole: " W", Part: " P"}})
+		for kind, tail := range map[brief]string{briefNone: ".", briefNote: " P", briefSummary: " W"} {
 			system, _ := tr.request(job{title: "标题", brief: kind}, []string{"第一段。"})
-			want := 1 // the translation line; the note and the summary name it again
-			switch kind {
-			case briefNote:
-				want = 2
-			case briefSummary:
-				want = 3
-			}
-			if got := strings.Count(system, lang); got != want || strings.Contains(system, "English") {
-				t.Errorf("%s, brief %d: %d mentions of the language (want %d): %s", lang, kind, got, want, system)
+			if got := strings.Count(system, lang); got != 1 || strings.Contains(system, "English") || !strings.HasSuffix(system, tail) {
+				t.Errorf("%s, brief %d: %d mentions of the language (want 1), ends %q: %s", lang, kind, got, tail, system)
 			}
 		}
 	}
@@ -237,7 +128,7 @@ func TestTranslateOtherLanguages(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "left in Chinese") || c.count() < 2 {
 				t.Errorf("bad answer: err %v after %d requests, want left in Chinese after re-asks", err, c.count())
 			}
-			if got := LookupLang(tt.lang).join([]string{"A", "B"}); got != "A"+tt.joinSpan+"B" {
+			if got := lang.Lookup(tt.lang).Join([]string{"A", "B"}); got != "A"+tt.joinSpan+"B" {
 				t.Errorf("join = %q", got)
 			}
 		})

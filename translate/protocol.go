@@ -2,11 +2,11 @@ package translate
 
 import (
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/xlate/xlate/glossary"
 )
@@ -53,31 +53,9 @@ func parseAnswer(s string) (got map[int]string, dup map[int]bool, unknown int) {
 	return got, dup, unknown
 }
 
-// hanCount counts Han characters.
-func hanCount(s string) int {
-	n := 0
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			n++
-		}
-	}
-	return n
-}
-
-// NeedsTranslation reports whether s holds Chinese text. Text without any
-// Han character (numbers, English, URLs) is kept as it is and never sent.
-func NeedsTranslation(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
-		}
-	}
-	return false
-}
-
 // checker judges the translations of a request's segments.
 type checker struct {
-	lang  Language
+	lang  lang.Language
 	gloss glossary.Glossary // the whole glossary; each segment's terms are looked up
 }
 
@@ -93,9 +71,9 @@ func (c checker) segment(id int, src, out string) (reason string, suspect bool) 
 		return fmt.Sprintf("segment %d answered empty", id), false
 	case !keepsLinks(src, out):
 		return fmt.Sprintf("segment %d lost or repeated a link", id), false
-	case c.lang.untranslated(src, out):
+	case c.lang.Untranslated(src, out):
 		return fmt.Sprintf("segment %d left in Chinese", id), true
-	case c.lang.wrongScript(src, out):
+	case c.lang.WrongScript(src, out):
 		return fmt.Sprintf("segment %d not in %s", id, c.lang.Name), true
 	}
 	terms := c.gloss.In(src)
@@ -103,7 +81,7 @@ func (c checker) segment(id int, src, out string) (reason string, suspect bool) 
 	for _, e := range terms {
 		keep = append(keep, e.Target)
 	}
-	if why := c.lang.suspect(src, out, keep); why != "" {
+	if why := implausible(c.lang, src, out, keep); why != "" {
 		return fmt.Sprintf("segment %d: %s", id, why), true
 	}
 	if len(terms) > 0 {
@@ -261,4 +239,16 @@ func suspectNeighbours(texts []string, good map[int]string, missing, bad []int, 
 	}
 	slices.Sort(bad)
 	return bad, why
+}
+
+// keepBreak returns s, the translation of piece (a part of a split
+// segment), with the line break that ends the piece, if it ends in one:
+// the segment was cut after a hard break, which the answer, trimmed, lost.
+// Without it the parts would be rejoined with a space, the break a literal
+// backslash in mid-line.
+func keepBreak(piece, s string) string {
+	if tail := piece[len(strings.TrimRight(piece, " \t\r\n")):]; strings.Contains(tail, "\n") {
+		return s + "\n"
+	}
+	return s
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/xlate/xlate/llm"
 )
@@ -23,13 +21,23 @@ const systemPrompt = `Translate each Chinese segment of the user message into fl
 // glossaryPrompt is added when the request carries a "Glossary:" line.
 const glossaryPrompt = "\n- Render the terms of the Glossary line exactly as it gives them."
 
-// Asking for a summary (or a note for a later summary) in the same request
-// saves sending the article a second time. "TL;DR:" is a format marker,
-// kept as it is in every language.
-const (
-	summaryPrompt = "\n- After the last segment add <summary>TL;DR: <one %[1]s sentence summing up the whole article>\n- <key point in %[1]s>\n(3 to 5 key points)</summary>"
-	notePrompt    = "\n- After the last segment add <note>the key facts of these segments in one or two %[1]s sentences</note>"
-)
+// Extra is what an article's requests ask for besides the translations
+// when Input.Brief is set: package summarize makes it. Asking for the
+// summary (or notes for it) in the translation requests saves sending the
+// article a second time.
+type Extra struct {
+	// Whole is added to the system prompt when the article takes one
+	// request (it asks for the summary); Part to each request's when it
+	// takes several (it asks for a note on the request's segments). Both
+	// are final text, in the target language.
+	Whole, Part string
+	// Read returns the summary (whole) or note an answer carries, if it
+	// has a usable one.
+	Read func(answer string, whole bool) (string, bool)
+	// Note, if set, is given each note read, with the texts (masked, as
+	// sent) of its request's segments.
+	Note func(texts []string, note string)
+}
 
 // brief is what a request asks for besides the translations.
 type brief int
@@ -57,7 +65,7 @@ func briefFor(want bool, chunks int) brief {
 type job struct {
 	title, prev string
 	brief       brief             // asked on the chunk's first request only
-	gotBrief    func(text string) // receives the note or summary of that answer
+	gotSummary  func(text string) // receives the summary of that answer
 	// reask is set once the chunk's first request was made: every later
 	// one is a re-ask, taken from the file's budget.
 	reask  bool
@@ -256,13 +264,14 @@ func (t *Translator) requestParts(j job, texts []string) (system, context string
 	if len(terms) > 0 {
 		system += glossaryPrompt
 	}
+	system = fmt.Sprintf(system, t.lang.Name)
 	switch j.brief {
 	case briefSummary:
-		system += summaryPrompt
+		system += t.opts.Extra.Whole
 	case briefNote:
-		system += notePrompt
+		system += t.opts.Extra.Part
 	}
-	return fmt.Sprintf(system, t.lang.Name), b.String()
+	return system, b.String()
 }
 
 // ask sends one request. A truncated answer (finish_reason "length") is
@@ -292,36 +301,25 @@ func (t *Translator) ask(ctx context.Context, j job, texts []string) (verdict, e
 		return judgeCut(texts, resp.Content, c, "answer truncated (finish_reason length)"), nil
 	}
 	v := judgeAnswer(texts, resp.Content, c)
-	if j.brief != briefNone && j.gotBrief != nil {
-		if text, ok := extractBrief(resp.Content, j.brief, t.lang); ok {
-			j.gotBrief(text)
-		}
+	if text, ok := t.readBrief(j.brief, texts, resp.Content); ok && j.brief == briefSummary && j.gotSummary != nil {
+		j.gotSummary(text)
 	}
 	return v, nil
 }
 
-var (
-	summaryRE = regexp.MustCompile(`(?s)<summary>(.*?)</summary>`)
-	noteRE    = regexp.MustCompile(`(?s)<note>(.*?)</note>`)
-)
-
-// extractBrief returns the answer's note or summary, if it has a usable one
-// (in language l, not Chinese left as it was, not an echo of the prompt's
-// markup or context lines).
-func extractBrief(answer string, kind brief, l Language) (string, bool) {
-	re := noteRE
-	if kind == briefSummary {
-		re = summaryRE
-	}
-	m := re.FindStringSubmatch(answer)
-	if m == nil {
+// readBrief returns the summary or note that an answer to a request
+// asking for kind carries, if it has a usable one (Extra.Read); a note is
+// handed to Extra.Note with the texts of the request's segments.
+func (t *Translator) readBrief(kind brief, texts []string, answer string) (string, bool) {
+	x := t.opts.Extra
+	if kind == briefNone || x == nil || x.Read == nil {
 		return "", false
 	}
-	text := strings.TrimSpace(m[1])
-	if text == "" || utf8.RuneCountInString(text) > 2000 || l.LooksChinese(text) || EchoesPrompt(text) != "" {
-		return "", false
+	text, ok := x.Read(answer, kind == briefSummary)
+	if ok && kind == briefNote && x.Note != nil {
+		x.Note(texts, text)
 	}
-	return text, true
+	return text, ok
 }
 
 func oneLine(s string) string {

@@ -25,8 +25,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -65,6 +65,9 @@ type Options struct {
 	// call: the answer is used, listed in Output.Suspects with Accepted
 	// set, and not cached, so that a later run asks for it again.
 	AcceptSuspect bool
+	// Extra is what the requests ask for besides the translations when
+	// Input.Brief is set (the summary, or notes for it); nil: nothing.
+	Extra *Extra
 	// MaxReasks caps the re-asks of one Translate call: requests made
 	// again after a broken or suspect answer, bisections included. 0 means
 	// DefaultMaxReasks; a negative value, no cap. When the cap is reached,
@@ -86,7 +89,7 @@ type Translator struct {
 	store   cache.Store
 	counter chunk.Counter
 	opts    Options
-	lang    Language
+	lang    lang.Language
 	stats   Stats
 
 	mu      sync.Mutex
@@ -120,7 +123,7 @@ type Stats struct {
 
 // New returns a Translator.
 func New(client llm.Client, store cache.Store, counter chunk.Counter, opts Options) *Translator {
-	lang := LookupLang(opts.Lang)
+	lang := lang.Lookup(opts.Lang)
 	opts.Lang = lang.Name
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
@@ -155,11 +158,12 @@ func (e *SegmentError) Error() string {
 type Input struct {
 	Title string   // the original title, translated too; may be empty
 	Texts []string // the segments, in document order
-	// Brief asks the model for the article's summary in the same request
-	// when the whole article goes in one request, or for a short note per
-	// chunk when it takes several, so that the summary costs no second
-	// reading of the article. It is asked only when the model sees (nearly)
-	// all of the article: not when some segments come from the cache.
+	// Brief asks the model for Options.Extra: the article's summary in the
+	// same request when the whole article goes in one request, or a short
+	// note per request when it takes several, so that the summary costs no
+	// second reading of the article. It is asked only when the model sees
+	// (nearly) all of the article: not when some segments come from the
+	// cache.
 	Brief bool
 }
 
@@ -171,8 +175,8 @@ type Output struct {
 	// this call or by another one translating the same text at the same
 	// time (the rest came from the cache or needed no translation).
 	Requested int
-	// Summary is the summary block of a one-request article (for
-	// summarize.Parse), when Brief was set and the model gave one.
+	// Summary is what Extra.Read made of the answer of a one-request
+	// article, when Brief was set and the model gave a usable summary.
 	Summary string
 	// SourceTokens counts the tokens of the texts that need translation,
 	// cached or not: the size of the job, for reports.
@@ -212,24 +216,19 @@ func (t *Translator) key(text string) string {
 
 // Translate translates every text of in. It returns an error if any text
 // could not be translated; translations already made are cached either way.
+// Its first requests are the ones Plan makes.
 //
 // A text that another Translate call of this Translator is already
 // translating (the same boilerplate paragraph in two files at once) is not
 // asked for again: this call waits for that one's answer.
 func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
-	// Index 0 is the title; texts follow. Identical texts are requested once.
+	// Index 0 is the title; texts follow.
 	all := append([]string{in.Title}, in.Texts...)
 	out := make([]string, len(all))
-	counter := memo(t.counter) // texts are counted here and again by the chunker
 	var (
-		items   []chunk.Item
-		first   = map[string]int{}     // text -> index of its first occurrence among misses
-		dups    [][2]int               // (copy, original)
-		urls    = map[int][]string{}   // item ID -> the URLs masked in its text
-		owned   = map[int]*flight{}    // item ID -> the flight this call owns
+		owned   = map[int]*flight{}    // index -> the flight this call owns
 		waiting = map[int]*flight{}    // index -> another call's flight
 		keys    = map[*flight]string{} // owned flight -> its key
-		source  int                    // tokens of the texts needing translation
 		foreign = map[int]string{}     // index -> key another process claimed
 	)
 	claimer, _ := t.store.(cache.Claimer)
@@ -249,31 +248,9 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		}
 		releases = append(releases, release)
 	}
-	for i, s := range all {
-		if i == 0 && s == "" {
-			continue
-		}
-		t.stats.Segments.Add(1)
-		if !NeedsTranslation(s) {
-			t.stats.Kept.Add(1)
-			out[i] = s
-			continue
-		}
-		key := t.key(s)
-		if v, ok := t.store.Get(key); ok {
-			if text, n, ok := decodeEntry(v); ok {
-				t.stats.Cached.Add(1)
-				out[i] = text
-				source += n
-				continue
-			}
-		}
-		source += counter.Count(s)
-		if j, ok := first[s]; ok {
-			dups = append(dups, [2]int{i, j})
-			continue
-		}
-		first[s] = i
+	// A text is asked for here unless another call of this process, or
+	// another process sharing the cache, is asking for it now.
+	admit := func(i int, key string) bool {
 		t.mu.Lock()
 		f, busy := t.flights[key]
 		if !busy {
@@ -284,21 +261,31 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		t.mu.Unlock()
 		if busy {
 			waiting[i] = f
-			continue
+			return false
 		}
 		if claimer != nil {
-			// Another process sharing the cache may be asking for it now.
 			release, mine := claimer.Claim(key)
 			if !mine {
 				foreign[i] = key
-				continue
+				return false
 			}
 			releases = append(releases, release)
 		}
-		masked, u := mask(s)
-		urls[i] = u
-		items = append(items, chunk.Item{ID: i, Text: masked})
+		return true
 	}
+	plan := t.plan(in, memo(t.counter), admit, out, planFlags{})
+	for i, s := range all {
+		switch {
+		case i == 0 && s == "":
+		case !lang.NeedsTranslation(s):
+			t.stats.Segments.Add(1)
+			t.stats.Kept.Add(1)
+			out[i] = s
+		default:
+			t.stats.Segments.Add(1)
+		}
+	}
+	t.stats.Cached.Add(int64(plan.Cached))
 	st := &callState{max: t.opts.MaxReasks, suspects: map[int]Suspect{}, taken: map[int]bool{}}
 	// Settle this call's flights (also on error) before waiting for any
 	// other call's, so that two calls waiting for each other cannot block.
@@ -321,10 +308,9 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	}
 	defer settle()
 
-	res := Output{Requested: len(items) + len(waiting) + len(foreign), SourceTokens: source}
-	if len(items) > 0 {
-		brief := in.Brief && sentShare(all, items) >= minBriefShare
-		if err := t.translateItems(ctx, counter, in.Title, all, items, urls, out, brief, &res, st); err != nil {
+	res := Output{Requested: plan.Missing(), SourceTokens: plan.SourceTokens}
+	if len(plan.Requests) > 0 {
+		if err := t.execute(ctx, all, plan.Requests, out, &res, st); err != nil {
 			return Output{}, err // the deferred settle releases the waiters
 		}
 	}
@@ -336,19 +322,27 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		return Output{}, err
 	}
 	res.Reasks, res.Suspects = st.report()
-	// Never a silent gap: every text that needs one has its translation.
+	// A text repeated in the article has its first occurrence's
+	// translation; never a silent gap.
+	first := map[string]int{}
 	for i, s := range all {
-		if out[i] == "" && s != "" && !isDup(dups, i) {
-			return Output{}, &SegmentError{Index: i - 1, Text: s, Reason: "no translation came back"}
+		if !lang.NeedsTranslation(s) {
+			continue
 		}
-	}
-	for _, d := range dups {
-		out[d[0]] = out[d[1]]
-		if st.isTaken(d[1]) {
+		j, dup := first[s]
+		if !dup {
+			first[s] = i
+			if out[i] == "" {
+				return Output{}, &SegmentError{Index: i - 1, Text: s, Reason: "no translation came back"}
+			}
+			continue
+		}
+		out[i] = out[j]
+		if st.isTaken(j) {
 			// The copy of an accepted suspect answer is one too.
 			for _, sp := range res.Suspects {
-				if sp.Index == d[1]-1 {
-					sp.Index = d[0] - 1
+				if sp.Index == j-1 {
+					sp.Index = i - 1
 					res.Suspects = append(res.Suspects, sp)
 					break
 				}
@@ -367,7 +361,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 func (t *Translator) claimArticle(ctx context.Context, claimer cache.Claimer, all []string) (func(), error) {
 	keys := []string{"translate-article", PromptVersion}
 	for i, s := range all {
-		if i == 0 && s == "" || !NeedsTranslation(s) {
+		if i == 0 && s == "" || !lang.NeedsTranslation(s) {
 			continue
 		}
 		if k := t.key(s); !t.has(k) {
@@ -423,15 +417,6 @@ func (t *Translator) awaitForeign(ctx context.Context, claimer cache.Claimer, ti
 	return t.translateAgain(ctx, title, all, again, out, st)
 }
 
-func isDup(dups [][2]int, i int) bool {
-	for _, d := range dups {
-		if d[0] == i {
-			return true
-		}
-	}
-	return false
-}
-
 // await fills out with the answers of other calls' flights. A text whose
 // owner failed (or took a suspect answer) is translated here after all.
 func (t *Translator) await(ctx context.Context, title string, all []string, waiting map[int]*flight, out []string, st *callState) error {
@@ -459,14 +444,23 @@ func (t *Translator) translateAgain(ctx context.Context, title string, all []str
 		return nil
 	}
 	slices.Sort(ids)
-	items := make([]chunk.Item, len(ids))
-	urls := map[int][]string{}
-	for n, i := range ids {
-		masked, u := mask(all[i])
-		urls[i] = u
-		items[n] = chunk.Item{ID: i, Text: masked}
+	again := Input{Title: title, Texts: make([]string, len(all)-1)}
+	for _, i := range ids {
+		if i == 0 {
+			continue // the title is the title
+		}
+		again.Texts[i-1] = all[i]
 	}
-	return t.translateItems(ctx, t.counter, title, all, items, urls, out, false, &Output{}, st)
+	if !slices.Contains(ids, 0) {
+		again.Title = ""
+	}
+	plan := t.plan(again, memo(t.counter), func(int, string) bool { return true }, out, planFlags{})
+	for r := range plan.Requests {
+		// Context as the article has it, not as the sparse copy.
+		plan.Requests[r].job.title = title
+		plan.Requests[r].job.prev = previous(all, plan.Requests[r].Pieces[0].id)
+	}
+	return t.execute(ctx, all, plan.Requests, out, &Output{}, st)
 }
 
 // callState is what one Translate call's chunks share: the re-ask budget
@@ -524,129 +518,57 @@ func (st *callState) report() (int, []Suspect) {
 	return n, list
 }
 
-// minBriefShare is the least share of an article's text that must go to the
-// model for it to write the summary (or notes) too: paragraphs served from
-// the cache are mostly boilerplate repeated across articles, which a summary
-// can miss.
-const minBriefShare = 0.7
-
-// sentShare is the share (in bytes) of the article's text that goes to the
-// model in items.
-func sentShare(all []string, items []chunk.Item) float64 {
-	var sent, total int
-	for _, it := range items {
-		sent += len(all[it.ID])
-	}
-	for _, s := range all {
-		total += len(s)
-	}
-	if total == 0 {
-		return 0
-	}
-	return float64(sent) / float64(total)
-}
-
-// noteKey is the cache key of the note on a chunk of (masked) texts.
-func (t *Translator) noteKey(texts []string) string {
-	return cache.Key(append([]string{"note", PromptVersion, t.opts.Model, t.lang.Name}, texts...)...)
-}
-
-// SummaryInput returns what a summary of a translated article can be made
-// from, chunk by chunk of the whole article (as the chunker packs it when
-// nothing is cached): the note the model wrote on the chunk, when the cache
-// has it, or else the chunk's translation. After one paragraph of a long
-// article was edited, that is every note but one and one chunk of English:
-// one small request instead of a second reading of the article.
-func (t *Translator) SummaryInput(in Input, out Output) []string {
-	all := append([]string{in.Title}, in.Texts...)
-	tr := append([]string{out.Title}, out.Texts...)
-	var items []chunk.Item
-	seen := map[string]bool{}
-	for i, s := range all {
-		if !NeedsTranslation(s) || seen[s] {
-			continue
-		}
-		seen[s] = true
-		masked, _ := mask(s)
-		items = append(items, chunk.Item{ID: i, Text: masked})
-	}
-	var parts []string
-	for _, c := range chunk.Split(items, t.opts.Budget, t.counter) {
-		texts := make([]string, len(c.Pieces))
-		for i, p := range c.Pieces {
-			texts[i] = p.Text
-		}
-		if v, ok := t.store.Get(t.noteKey(texts)); ok && len(v) > 0 {
-			parts = append(parts, string(v))
-			continue
-		}
-		var b strings.Builder
-		for i, p := range c.Pieces {
-			if i == 0 || p.ID != c.Pieces[i-1].ID {
-				b.WriteString(tr[p.ID] + "\n")
-			}
-		}
-		parts = append(parts, strings.TrimSpace(b.String()))
-	}
-	return parts
-}
-
-// translateItems translates items into out[item.ID], chunk by chunk in
-// parallel, puts their URLs back and caches each finished item (unless a
-// part of it is a suspect answer taken under Options.AcceptSuspect).
-func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, title string, all []string, items []chunk.Item, urls map[int][]string, out []string, brief bool, res *Output, st *callState) error {
-	chunks := chunk.Split(items, t.opts.Budget, counter)
-	kind := briefFor(brief, len(chunks))
-	notes := make([]string, len(chunks))
-	st.grow(len(chunks))
-
+// execute sends reqs (planned for the article all), in parallel, and
+// re-asks what comes back bad. Each finished text goes to out at its index,
+// its URLs put back, and to the cache (unless a part of it is a suspect
+// answer taken under Options.AcceptSuspect).
+func (t *Translator) execute(ctx context.Context, all []string, reqs []Request, out []string, res *Output, st *callState) error {
+	st.grow(len(reqs))
 	var mu sync.Mutex
-	parts := map[int][]string{} // item ID -> translated pieces
-	accept := func(p chunk.Piece, s string) {
+	parts := map[int][]string{} // index -> translated pieces
+	accept := func(p Piece, s string) {
 		mu.Lock()
 		defer mu.Unlock()
-		if parts[p.ID] == nil {
-			parts[p.ID] = make([]string, p.Parts)
+		if parts[p.id] == nil {
+			parts[p.id] = make([]string, max(p.Parts, 1))
 		}
 		if p.Part < p.Parts-1 {
 			s = keepBreak(p.Text, s)
 		}
-		parts[p.ID][p.Part] = s
-		if done(parts[p.ID]) {
+		parts[p.id][p.Part] = s
+		if done(parts[p.id]) {
 			// Each piece kept its links (checkAnswer), so unmask cannot fail.
-			s, err := unmask(t.lang.join(parts[p.ID]), urls[p.ID])
+			_, urls := mask(p.Source)
+			s, err := unmask(t.lang.Join(parts[p.id]), urls)
 			if err != nil {
 				return
 			}
-			out[p.ID] = s
-			if st.isTaken(p.ID) {
+			out[p.id] = s
+			if st.isTaken(p.id) {
 				return // never cache a suspect answer
 			}
 			// A failed Put only costs a request next time.
-			_ = t.store.Put(t.key(all[p.ID]), encodeEntry(t.counter.Count(all[p.ID]), s))
+			_ = t.store.Put(t.key(p.Source), encodeEntry(t.counter.Count(p.Source), s))
 		}
 	}
-	// A failing chunk does not cancel the others: their work lands in the
-	// cache, so a re-run asks only for what failed.
+	// A failing request does not cancel the others: their work lands in
+	// the cache, so a re-run asks only for what failed.
 	var g errgroup.Group
-	for ci, c := range chunks {
+	for _, r := range reqs {
 		g.Go(func() error {
-			texts := make([]string, len(c.Pieces))
-			for i, p := range c.Pieces {
+			texts := make([]string, len(r.Pieces))
+			for i, p := range r.Pieces {
 				texts[i] = p.Text
 			}
-			j := job{title: title, prev: previous(all, c.Pieces[0]), brief: kind, budget: st.budget, gotBrief: func(s string) {
-				notes[ci] = s
-				if kind == briefNote {
-					_ = t.store.Put(t.noteKey(texts), []byte(s))
-				}
-			}}
+			j := r.job
+			j.budget = st.budget
+			j.gotSummary = func(s string) { res.Summary = s }
 			k := sink{
-				accept:  func(i int, s string) { accept(c.Pieces[i], s) },
-				suspect: func(i int, a suspectAnswer) { st.noteSuspect(c.Pieces[i].ID, a, false) },
+				accept:  func(i int, s string) { accept(r.Pieces[i], s) },
+				suspect: func(i int, a suspectAnswer) { st.noteSuspect(r.Pieces[i].id, a, false) },
 				take: func(i int, a suspectAnswer) {
-					st.noteSuspect(c.Pieces[i].ID, a, true)
-					accept(c.Pieces[i], a.text)
+					st.noteSuspect(r.Pieces[i].id, a, true)
+					accept(r.Pieces[i], a.text)
 				},
 				last: map[int]suspectAnswer{},
 				top:  func(i int) int { return i },
@@ -654,19 +576,13 @@ func (t *Translator) translateItems(ctx context.Context, counter chunk.Counter, 
 			err := t.translatePieces(ctx, j, texts, k)
 			var se *SegmentError
 			if errors.As(err, &se) {
-				p := c.Pieces[se.Index]
-				se.Index, se.Text = p.ID-1, all[p.ID]
+				p := r.Pieces[se.Index]
+				se.Index, se.Text = p.id-1, p.Source
 			}
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if kind == briefSummary {
-		res.Summary = notes[0]
-	}
-	return nil
+	return g.Wait()
 }
 
 func done(parts []string) bool {
@@ -678,11 +594,11 @@ func done(parts []string) bool {
 	return true
 }
 
-// previous returns the end of the paragraph before piece p's. It is sent as context so that names and tone carry across
-// chunks.
-func previous(all []string, p chunk.Piece) string {
-	if p.ID > 1 {
-		return tail(all[p.ID-1], 80)
+// previous returns the end of the paragraph before all[id]. It is sent as
+// context so that names and tone carry across requests.
+func previous(all []string, id int) string {
+	if id > 1 {
+		return tail(all[id-1], 80)
 	}
 	return ""
 }

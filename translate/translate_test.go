@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"regexp"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ func newTestTranslator(t *testing.T, c llm.Client, store cache.Store, budget int
 }
 
 // inEnglish checks answers in English without a glossary.
-var inEnglish = checker{lang: LookupLang("English")}
+var inEnglish = checker{lang: lang.Lookup("English")}
 
 func TestCheckAnswer(t *testing.T) {
 	texts := []string{"第一段。", "第二段。", "第三段。"}
@@ -132,11 +133,11 @@ func TestImplausibleLength(t *testing.T) {
 		strings.Repeat("word ", 2000):                                     true,
 	}
 	for out, want := range tests {
-		if got := badLength(LookupLang(""), src, out); got != want {
+		if got := badLength(lang.Lookup(""), src, out); got != want {
 			t.Errorf("badLength(%.20q) = %v, want %v", out, got, want)
 		}
 	}
-	if badLength(LookupLang(""), "是的。", "Yes.") {
+	if badLength(lang.Lookup(""), "是的。", "Yes.") {
 		t.Error("a short source was judged")
 	}
 }
@@ -153,7 +154,7 @@ func TestStillChinese(t *testing.T) {
 		{"《三体》是一本书。", "The Three-Body Problem (三体) is a book.", false},
 	}
 	for _, tt := range tests {
-		if got := LookupLang("English").untranslated(tt.src, tt.out); got != tt.want {
+		if got := lang.Lookup("English").Untranslated(tt.src, tt.out); got != tt.want {
 			t.Errorf("stillChinese(%q, %q) = %v, want %v", tt.src, tt.out, got, tt.want)
 		}
 	}
@@ -406,17 +407,18 @@ func TestTranslateSharesTextsInFlight(t *testing.T) {
 	}
 }
 
-func TestEstimateMatchesTranslate(t *testing.T) {
+func TestPlanMatchesTranslate(t *testing.T) {
 	store, _ := cache.Open(t.TempDir())
 	c := &stubClient{answer: good}
 	tr := newTestTranslator(t, c, store, 200)
+	tr.opts.Extra = testExtra(nil)
 	in := Input{Title: "标题", Texts: []string{strings.Repeat("第一段很长的内容。", 30), "English.", "第二段。", "第二段。"}, Brief: true}
-	e := tr.Estimate(in)
+	e := tr.Plan(in, PlanOptions{})
 	out, err := tr.Translate(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Chunks != c.count() || e.Segments != 3 || e.Cached != 0 || e.SourceTokens != out.SourceTokens || !e.Brief {
+	if len(e.Requests) != c.count() || e.Segments != 3 || e.Cached != 0 || e.SourceTokens != out.SourceTokens || !e.Brief {
 		t.Errorf("estimate %+v; translate made %d requests, source tokens %d", e, c.count(), out.SourceTokens)
 	}
 	var prompt int
@@ -425,20 +427,27 @@ func TestEstimateMatchesTranslate(t *testing.T) {
 			prompt += tr.counter.Count(m.Content)
 		}
 	}
-	if diff := e.InputTokens - prompt; diff < -prompt/20 || diff > prompt/20 {
-		t.Errorf("estimated %d input tokens, sent %d", e.InputTokens, prompt)
+	if diff := e.InputTokens() - prompt; diff < -prompt/20 || diff > prompt/20 {
+		t.Errorf("planned %d input tokens, sent %d", e.InputTokens(), prompt)
 	}
-	if e2 := tr.Estimate(in); e2.Cached != 3 || e2.Chunks != 0 {
+	if e2 := tr.Plan(in, PlanOptions{}); e2.Cached != 3 || len(e2.Requests) != 0 {
 		t.Errorf("after the run: %+v, want all cached", e2)
 	}
 }
 
-func TestSummaryInputUsesCachedNotes(t *testing.T) {
+// TestPartsMatchNotes checks that Parts splits an article as its
+// translation requests did when they wrote their notes (so that the
+// summary finds each note under its request's texts), gives each part's
+// translation, and that after one paragraph is edited, only its part
+// changes.
+func TestPartsMatchNotes(t *testing.T) {
 	store, _ := cache.Open(t.TempDir())
 	noted := func(n int, segs map[int]string) (string, string) {
 		return answerAll(segs, nil) + "<note>A note on this chunk.</note>", ""
 	}
 	tr := newTestTranslator(t, &stubClient{answer: noted}, store, 100)
+	notes := map[string]string{}
+	tr.opts.Extra = testExtra(notes)
 	var texts []string
 	for i := range 6 {
 		texts = append(texts, strings.Repeat(fmt.Sprintf("第%d段的内容。", i), 8))
@@ -448,36 +457,35 @@ func TestSummaryInputUsesCachedNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := tr.SummaryInput(in, out)
-	if len(parts) < 3 {
-		t.Fatalf("%d parts, want one per chunk", len(parts))
+	sent, translated := tr.Parts(in, out)
+	if len(sent) < 3 || len(sent) != len(notes) || len(translated) != len(sent) {
+		t.Fatalf("%d parts, %d notes, %d translations: want one of each per request", len(sent), len(notes), len(translated))
 	}
-	for _, p := range parts {
-		if p != "A note on this chunk." {
-			t.Errorf("part %q: want the cached note", p)
+	for i, texts := range sent {
+		if notes[texts[0]] != "A note on this chunk." {
+			t.Errorf("part %d (%.20q…): no note was written for these texts", i, texts[0])
+		}
+		if !strings.HasPrefix(translated[i], english(texts[0])) {
+			t.Errorf("part %d: translation %.40q is not of its texts", i, translated[i])
 		}
 	}
-	// Edit one word of a paragraph: its chunk's note is gone, its
-	// translation stands in. (An edit that changes a paragraph's length a
-	// lot can move the chunk boundaries after it, and more chunks fall back
-	// to their translations; still one request.)
-	in.Texts = append([]string(nil), texts...)
-	in.Texts[3] = strings.Replace(texts[3], "内容", "内幕", 1)
-	c := &stubClient{answer: good}
-	tr2 := newTestTranslator(t, c, store, 100)
-	out, err = tr2.Translate(context.Background(), in)
-	if err != nil || c.count() != 1 {
-		t.Fatalf("edited run: %v, %d requests", err, c.count())
+	// Edit one word of a paragraph: its part's texts change, no other's.
+	// (An edit that changes a paragraph's length a lot can move the chunk
+	// boundaries after it.)
+	edited := Input{Title: in.Title, Texts: append([]string(nil), texts...), Brief: true}
+	edited.Texts[3] = strings.Replace(texts[3], "内容", "内幕", 1)
+	before := map[string]bool{}
+	for _, texts := range sent {
+		before[strings.Join(texts, "\x00")] = true
 	}
-	notes, translated := 0, 0
-	for _, p := range tr2.SummaryInput(in, out) {
-		if p == "A note on this chunk." {
-			notes++
-		} else if strings.Contains(p, english(in.Texts[3])) {
-			translated++
+	sent2, _ := tr.Parts(edited, out)
+	same := 0
+	for _, texts := range sent2 {
+		if before[strings.Join(texts, "\x00")] {
+			same++
 		}
 	}
-	if notes != len(parts)-1 || translated != 1 {
-		t.Errorf("after the edit: %d notes and %d translated chunks, want %d and 1", notes, translated, len(parts)-1)
+	if len(sent2) != len(sent) || same != len(sent)-1 {
+		t.Errorf("after the edit: %d of %d parts keep their texts, want all but one", same, len(sent2))
 	}
 }

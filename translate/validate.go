@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"strings"
 	"unicode"
 
@@ -92,7 +93,7 @@ import (
 //     closing tags, in any case) than its source is suspect: an echo of the
 //     request, or a tag opened twice (<seg id="3">T\n<seg id="3">T</seg>).
 //     Summaries and notes may hold none of it, nor the request's context
-//     labels (EchoesPrompt).
+//     labels (summarize.EchoesPrompt).
 //   - Line structure. A segment's lines (hard breaks) are kept: an answer
 //     with another number of lines than its source (leading and trailing
 //     line breaks aside) merged or split them.
@@ -216,8 +217,8 @@ const (
 // lengthBounds returns the least and most letters a translation into l of a
 // source measured m should have; lost tells that the answer has fewer
 // sentences than the source.
-func (l Language) lengthBounds(m measure, lost bool) (lo, hi float64) {
-	rate, cut := l.rate, 1.0
+func lengthBounds(l lang.Language, m measure, lost bool) (lo, hi float64) {
+	rate, cut := l.Rate, 1.0
 	if rate == 0 {
 		rate, cut = defaultRate, lenientFloorCut
 	}
@@ -236,11 +237,11 @@ func (l Language) lengthBounds(m measure, lost bool) (lo, hi float64) {
 
 // sentenceEnders are the answer's sentence ends by language; "" turns the
 // sentence check off.
-func (l Language) sentenceEnders() string {
+func sentenceEnders(l lang.Language) string {
 	switch {
-	case l.rate == 0 || l.Name == "Thai":
+	case l.Rate == 0 || l.Name == "Thai":
 		return ""
-	case l.Script == ScriptHans || l.Script == ScriptHant || l.Script == ScriptJapanese:
+	case l.Script == lang.ScriptHans || l.Script == lang.ScriptHant || l.Script == lang.ScriptJapanese:
 		return "。！？!?"
 	case l.Name == "Arabic":
 		return ".!?؟"
@@ -338,34 +339,6 @@ func markupIn(src, s string) string {
 	return ""
 }
 
-// PromptMarkup returns the first piece of xlate's prompt markup (a <seg>,
-// <summary>, <note>, <article>, <notes>, <summaries> or <think> tag, opening
-// or closing, in any case) that s holds, or "": a summary or note carrying
-// it echoes the prompt instead of answering it.
-func PromptMarkup(s string) string {
-	return markupIn("", s)
-}
-
-// briefLabels are the context lines of a translation request: a note or
-// summary that repeats one echoes the request.
-var briefLabels = []string{"Title:", "Previous text:", "Glossary:"}
-
-// EchoesPrompt returns why a summary or note s repeats the prompt instead of
-// answering it, or "": it holds the prompt's markup (see PromptMarkup) or
-// one of the context labels of a request ("Title:", "Previous text:",
-// "Glossary:").
-func EchoesPrompt(s string) string {
-	if m := PromptMarkup(s); m != "" {
-		return "holds the prompt's " + m
-	}
-	for _, label := range briefLabels {
-		if strings.Contains(s, label) {
-			return "repeats the prompt's " + label
-		}
-	}
-	return ""
-}
-
 // retained measures how much of the source's Han text out keeps: covered is
 // the number of out's Han characters (outside code spans, the glossary
 // targets keep, and parentheses the source does not have around them) that
@@ -424,15 +397,15 @@ func retained(src, out string, keep []string) (covered, longest int) {
 
 // checksRetained reports whether the retained-source check applies: targets
 // written without Han, whose rate the table knows.
-func (l Language) checksRetained() bool {
-	return (l.Script == ScriptOther || l.Script == ScriptKorean) && l.rate > 0
+func checksRetained(l lang.Language) bool {
+	return (l.Script == lang.ScriptOther || l.Script == lang.ScriptKorean) && l.Rate > 0
 }
 
-// suspect returns why out is not a plausible translation of the masked
+// implausible returns why out is not a plausible translation of the masked
 // source src into l, or "": the checks described at the top of the file,
 // except identical answers, which need the whole request. keep lists the
 // glossary targets of the segment's terms.
-func (l Language) suspect(src, out string, keep []string) string {
+func implausible(l lang.Language, src, out string, keep []string) string {
 	if m := markupIn(src, out); m != "" {
 		return fmt.Sprintf("answer holds the prompt markup %q", m)
 	}
@@ -440,7 +413,7 @@ func (l Language) suspect(src, out string, keep []string) string {
 		return fmt.Sprintf("answer has %d lines, the source %d", lo+1, ls+1)
 	}
 	m := measureSource(src)
-	if l.checksRetained() && m.han > 0 {
+	if checksRetained(l) && m.han > 0 {
 		covered, longest := retained(src, out, keep)
 		switch {
 		case strings.TrimSpace(out) == strings.TrimSpace(src):
@@ -452,14 +425,14 @@ func (l Language) suspect(src, out string, keep []string) string {
 		}
 	}
 	lost := false
-	if enders := l.sentenceEnders(); enders != "" {
+	if enders := sentenceEnders(l); enders != "" {
 		ns, no := sourceSentences(src), answerSentences(out, enders, l.Spaced)
 		if ns >= 3 && 2*no < ns && m.han >= 4*ns {
 			return fmt.Sprintf("answer has %d sentences for the source's %d", no, ns)
 		}
 		lost = no < ns
 	}
-	lo, hi := l.lengthBounds(m, lost)
+	lo, hi := lengthBounds(l, m, lost)
 	switch n := float64(letterCount(out)); {
 	case n < lo && lost:
 		return fmt.Sprintf("answer too short (%.0f letters, at least %.0f for %d Chinese characters, and fewer sentences)", n, lo, m.han)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xlate/xlate/lang"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,13 +53,13 @@ func realPairs(t *testing.T) []pair {
 
 // margin is how far out's length is from the floor, as a share of it:
 // letters / floor.
-func margin(l Language, src, out string) float64 {
+func margin(l lang.Language, src, out string) float64 {
 	m := measureSource(src)
 	lost := false
-	if enders := l.sentenceEnders(); enders != "" {
+	if enders := sentenceEnders(l); enders != "" {
 		lost = answerSentences(out, enders, l.Spaced) < sourceSentences(src)
 	}
-	lo, _ := l.lengthBounds(m, lost)
+	lo, _ := lengthBounds(l, m, lost)
 	if lo <= 0 {
 		return 99
 	}
@@ -72,7 +73,7 @@ func TestValidatorAcceptsRealTranslations(t *testing.T) {
 	if len(pairs) < 100 {
 		t.Fatalf("%d pairs, want at least 100", len(pairs))
 	}
-	c := checker{lang: LookupLang("English")}
+	c := checker{lang: lang.Lookup("English")}
 	texts := make([]string, len(pairs))
 	var b strings.Builder
 	type close struct {
@@ -130,7 +131,7 @@ func corpusSegments(t *testing.T) []string {
 			t.Fatalf("%s: %v", e.Name(), err)
 		}
 		add := func(s string) {
-			if NeedsTranslation(s) {
+			if lang.NeedsTranslation(s) {
 				m, _ := mask(s)
 				out = append(out, m)
 			}
@@ -146,7 +147,7 @@ func corpusSegments(t *testing.T) []string {
 // TestValidatorAcceptsFakeTranslations: the fake model's pseudo-English of
 // every corpus segment passes, so a fault-free run asks nothing twice.
 func TestValidatorAcceptsFakeTranslations(t *testing.T) {
-	c := checker{lang: LookupLang("English")}
+	c := checker{lang: lang.Lookup("English")}
 	segs := corpusSegments(t)
 	low := 99.0
 	for _, s := range segs {
@@ -193,7 +194,7 @@ func TestValidatorCatchesQuietFailures(t *testing.T) {
 		{"lines kept", "第一行\\\n第二行", "Line one\\\nline two", false},
 		{"far too long", "你好。", strings.Repeat("Hello there, my friend. ", 10), true},
 	}
-	c := checker{lang: LookupLang("English")}
+	c := checker{lang: lang.Lookup("English")}
 	for _, tt := range tests {
 		reason, soft := c.segment(1, tt.src, tt.out)
 		if (reason != "") != tt.suspect || (reason != "" && !soft) {
@@ -208,14 +209,14 @@ func TestValidatorNestedTagInAnswer(t *testing.T) {
 <seg id="2">The second paragraph.</seg>
 <seg id="3">The third paragraph.
 <seg id="3">The third paragraph.</seg>`
-	v := judgeAnswer(texts, answer, checker{lang: LookupLang("English")})
+	v := judgeAnswer(texts, answer, checker{lang: lang.Lookup("English")})
 	if fmt.Sprint(v.bad) != "[2]" || v.suspect[2].text == "" {
 		t.Errorf("bad %v (%v), want [2] suspect", v.bad, v.why)
 	}
 }
 
 func TestValidatorIdenticalAnswers(t *testing.T) {
-	c := checker{lang: LookupLang("English")}
+	c := checker{lang: lang.Lookup("English")}
 	tests := []struct {
 		name    string
 		texts   []string
@@ -241,9 +242,9 @@ func TestValidatorIdenticalAnswers(t *testing.T) {
 
 func TestValidatorByLanguage(t *testing.T) {
 	src := "我们在这个项目上花了三年时间。第一年主要是收集数据。"
-	en, _ := LookupLang("English").lengthBounds(measureSource(src), false)
-	de, _ := LookupLang("German").lengthBounds(measureSource(src), false)
-	ja, _ := LookupLang("Japanese").lengthBounds(measureSource(src), false)
+	en, _ := lengthBounds(lang.Lookup("English"), measureSource(src), false)
+	de, _ := lengthBounds(lang.Lookup("German"), measureSource(src), false)
+	ja, _ := lengthBounds(lang.Lookup("Japanese"), measureSource(src), false)
 	if !(de > en && ja < en) {
 		t.Errorf("floors: English %.1f, German %.1f, Japanese %.1f", en, de, ja)
 	}
@@ -263,7 +264,7 @@ func TestValidatorByLanguage(t *testing.T) {
 		{"Klingon", strings.Repeat(src, 3), "HELLO", true},
 	}
 	for _, tt := range tests {
-		c := checker{lang: LookupLang(tt.lang)}
+		c := checker{lang: lang.Lookup(tt.lang)}
 		if reason, _ := c.segment(1, tt.src, tt.out); (reason != "") != tt.suspect {
 			t.Errorf("%s: %q -> %q: %q, want suspect %v", tt.lang, tt.src, tt.out, reason, tt.suspect)
 		}
@@ -272,25 +273,9 @@ func TestValidatorByLanguage(t *testing.T) {
 
 func TestValidatorGlossaryTargetsNotRetained(t *testing.T) {
 	g := glossary.Glossary{{Source: "中国科学院", Target: "中国科学院 (CAS)"}}
-	c := checker{lang: LookupLang("English"), gloss: g}
+	c := checker{lang: lang.Lookup("English"), gloss: g}
 	if reason, _ := c.segment(1, "她当选中国科学院院士。", "She was elected to 中国科学院 (CAS)."); reason != "" {
 		t.Errorf("glossary target counted as retained: %s", reason)
-	}
-}
-
-func TestPromptMarkup(t *testing.T) {
-	for s, want := range map[string]bool{
-		"TL;DR: <notes> Title: Musk and Altman.": true,
-		"TL;DR: Musk and Altman fight.":          false,
-		"The <SEG id=\"2\"> tag.":                true,
-		"a < b and c > d":                        false,
-	} {
-		if got := PromptMarkup(s) != ""; got != want {
-			t.Errorf("PromptMarkup(%q) = %v, want %v", s, got, want)
-		}
-	}
-	if EchoesPrompt("The key facts. Previous text: …") == "" {
-		t.Error("a note repeating the request's context was accepted")
 	}
 }
 

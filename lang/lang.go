@@ -1,4 +1,8 @@
-package translate
+// Package lang knows the target languages of a translation and how Chinese
+// text is recognised: the names and codes of languages, the script each is
+// written in, and the checks that tell Chinese left untranslated from a
+// translation. translate, summarize and pipeline share it.
+package lang
 
 import (
 	"strings"
@@ -39,10 +43,10 @@ type Language struct {
 	// not checked). Latin is listed for Latin-script languages, so an
 	// answer in Chinese or Cyrillic is caught, an English one is not.
 	letters []*unicode.RangeTable
-	// rate is the typical number of letters (and digits) a translation
+	// Rate is the typical number of letters (and digits) a translation
 	// into the language has per Han character of its source; 0 for a
-	// language the table does not know. See validate.go.
-	rate float64
+	// language the table does not know. translate/validate.go uses it.
+	Rate float64
 }
 
 type langInfo struct {
@@ -50,7 +54,7 @@ type langInfo struct {
 	script  Script
 	letters []*unicode.RangeTable
 	keys    string  // lowercase names and codes, separated by "|"
-	rate    float64 // see Language.rate and validate.go
+	rate    float64 // see Language.Rate
 }
 
 var (
@@ -60,7 +64,7 @@ var (
 
 // languages is the table of known languages; any other name is used as
 // given, with ScriptOther, spaced and no script check. The last column is
-// the language's rate (see validate.go for where each comes from);
+// the language's rate (translate/validate.go tells where each comes from);
 // Vietnamese has none measured, so its lengths are judged leniently.
 var languages = []langInfo{
 	{"English", ScriptOther, latin, "english|en", 3.0},
@@ -87,10 +91,10 @@ var languages = []langInfo{
 	{"Traditional Chinese", ScriptHant, han, "traditional chinese|chinese (traditional)|zh-tw|zh-hk|zh-mo|zh-hant|zh-hant-tw|zh-hant-hk|繁體中文|繁体中文|繁體|繁体|正體中文|中文（繁體）", 1.0},
 }
 
-// LookupLang returns the target language called name (an English or native
+// Lookup returns the target language called name (an English or native
 // name, or a BCP 47 code such as "ja" or "zh-Hant", in any case). An empty
 // name is English.
-func LookupLang(name string) Language {
+func Lookup(name string) Language {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "English"
@@ -121,7 +125,7 @@ func findLang(key string) (Language, bool) {
 		for _, k := range strings.Split(li.keys, "|") {
 			if k == key {
 				spaced := li.script != ScriptHans && li.script != ScriptHant && li.script != ScriptJapanese
-				return Language{Name: li.name, Script: li.script, Spaced: spaced, letters: li.letters, rate: li.rate}, true
+				return Language{Name: li.name, Script: li.script, Spaced: spaced, letters: li.letters, Rate: li.rate}, true
 			}
 		}
 	}
@@ -137,13 +141,13 @@ func containsAny(s string, subs ...string) bool {
 	return false
 }
 
-// cjk reports a target written in Han, kana or hangul.
-func (l Language) cjk() bool { return l.Script != ScriptOther }
+// CJK reports a target written in Han, kana or hangul.
+func (l Language) CJK() bool { return l.Script != ScriptOther }
 
-// join rejoins the translations of a paragraph that was split at sentence
-// ends. A part that ends in a line break (see keepBreak) is followed by the
+// Join rejoins the translations of a paragraph that was split at sentence
+// ends. A part that ends in a line break (translate keeps the break that ended it) is followed by the
 // next on a new line.
-func (l Language) join(parts []string) string {
+func (l Language) Join(parts []string) string {
 	var b strings.Builder
 	for i, p := range parts {
 		if i > 0 && l.Spaced && !strings.HasSuffix(parts[i-1], "\n") {
@@ -154,19 +158,7 @@ func (l Language) join(parts []string) string {
 	return b.String()
 }
 
-// keepBreak returns s, the translation of piece (a part of a split
-// segment), with the line break that ends the piece, if it ends in one:
-// the segment was cut after a hard break, which the answer, trimmed, lost.
-// Without it the parts would be rejoined with a space, the break a literal
-// backslash in mid-line.
-func keepBreak(piece, s string) string {
-	if tail := piece[len(strings.TrimRight(piece, " \t\r\n")):]; strings.Contains(tail, "\n") {
-		return s + "\n"
-	}
-	return s
-}
-
-// untranslated reports whether out, given as the translation of src, is
+// Untranslated reports whether out, given as the translation of src, is
 // mostly the Chinese source left as it was.
 //
 //   - Other scripts and Korean: most of the source's Han characters remain
@@ -179,10 +171,10 @@ func keepBreak(piece, s string) string {
 //     in the target script; it is untranslated when it equals a source
 //     holding characters of the other script, or when it holds mostly the
 //     other script's characters (see simplifiedOnly).
-func (l Language) untranslated(src, out string) bool {
+func (l Language) Untranslated(src, out string) bool {
 	switch l.Script {
 	case ScriptJapanese:
-		return hanCount(out) >= 16 && countIn(out, unicode.Hiragana, unicode.Katakana) == 0
+		return HanCount(out) >= 16 && countIn(out, unicode.Hiragana, unicode.Katakana) == 0
 	case ScriptHans, ScriptHant:
 		wrong := traditionalOnly
 		if l.Script == ScriptHant {
@@ -193,7 +185,7 @@ func (l Language) untranslated(src, out string) bool {
 	}
 	// Han in parentheses gives a name's original ("Xi Jinping (习近平)",
 	// Korean hanja), unless the source has them there too.
-	hs, ho := hanCount(src), hanCount(out)-parenthesizedHan(src, out)
+	hs, ho := HanCount(src), HanCount(out)-parenthesizedHan(src, out)
 	if ho <= 0 {
 		return false
 	}
@@ -234,11 +226,11 @@ func parenthesizedHan(src, out string) int {
 	return n
 }
 
-// wrongScript reports an answer to a substantial source (10 or more Han
+// WrongScript reports an answer to a substantial source (10 or more Han
 // characters) with no letter of the target language's script: a model that
 // answered in English when asked for Japanese.
-func (l Language) wrongScript(src, out string) bool {
-	return l.letters != nil && hanCount(src) >= 10 && countIn(out, l.letters...) == 0
+func (l Language) WrongScript(src, out string) bool {
+	return l.letters != nil && HanCount(src) >= 10 && countIn(out, l.letters...) == 0
 }
 
 // LooksChinese reports whether s, a text meant to be in language l (a
@@ -250,7 +242,7 @@ func (l Language) wrongScript(src, out string) bool {
 func (l Language) LooksChinese(s string) bool {
 	switch l.Script {
 	case ScriptJapanese:
-		return hanCount(s) >= 10 && countIn(s, unicode.Hiragana, unicode.Katakana) == 0
+		return HanCount(s) >= 10 && countIn(s, unicode.Hiragana, unicode.Katakana) == 0
 	case ScriptHant:
 		return countOf(s, simplifiedOnly) > countOf(s, traditionalOnly)
 	case ScriptHans:
@@ -296,3 +288,25 @@ const (
 	simplifiedOnly  = "这个们为国说时会来对发过还没实经现开关长门问间东车书见认让从电无爱业动产员头体点种话样进机当应区华顿总统领导议报网亿马乐万与两义习买卖难题数单钱银计设资术条场军纪据处务师将观织战记权变边达运选图级际该证质传厂类气热转论历飞鱼鸟龙齐远压价约极测标环积调语读写讲许识词试诉谈请谁钟铁错闻阳阴陆险随隐顺须风饭馆验鲜"
 	traditionalOnly = "這個們為國說時會來對發過還沒實經現開關長門問間東車書見認讓從電無愛業動產員頭體點種話樣進機當應區華頓總統領導議報網億馬樂萬與兩義習買賣難題數單錢銀計設資術條場軍紀據處務師將觀織戰記權變邊達運選圖級際該證質傳廠類氣熱轉論歷飛魚鳥龍齊遠壓價約極測標環積調語讀寫講許識詞試訴談請誰鐘鐵錯聞陽陰陸險隨隱順須風飯館驗鮮"
 )
+
+// HanCount counts Han characters.
+func HanCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			n++
+		}
+	}
+	return n
+}
+
+// NeedsTranslation reports whether s holds Chinese text. Text without any
+// Han character (numbers, English, URLs) is kept as it is and never sent.
+func NeedsTranslation(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}

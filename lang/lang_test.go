@@ -1,0 +1,111 @@
+package lang
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+func TestLookup(t *testing.T) {
+	tests := []struct {
+		in     string
+		name   string
+		script Script
+		spaced bool
+	}{
+		{"", "English", ScriptOther, true},
+		{"English", "English", ScriptOther, true},
+		{"en-US", "English", ScriptOther, true},
+		{"de", "German", ScriptOther, true},
+		{"Deutsch", "German", ScriptOther, true},
+		{"pt_BR", "Portuguese", ScriptOther, true},
+		{"Japanese", "Japanese", ScriptJapanese, false},
+		{"ja-JP", "Japanese", ScriptJapanese, false},
+		{"日本語", "Japanese", ScriptJapanese, false},
+		{"ko", "Korean", ScriptKorean, true},
+		{"Chinese", "Simplified Chinese", ScriptHans, false},
+		{"zh-CN", "Simplified Chinese", ScriptHans, false},
+		{"Traditional Chinese", "Traditional Chinese", ScriptHant, false},
+		{"zh-Hant", "Traditional Chinese", ScriptHant, false},
+		{"zh-Hant-TW", "Traditional Chinese", ScriptHant, false},
+		{"zh_TW", "Traditional Chinese", ScriptHant, false},
+		{"繁體中文", "Traditional Chinese", ScriptHant, false},
+		{"Chinese (Traditional, Hong Kong)", "Traditional Chinese", ScriptHant, false},
+		{"Klingon", "Klingon", ScriptOther, true},
+	}
+	for _, tt := range tests {
+		l := Lookup(tt.in)
+		if l.Name != tt.name || l.Script != tt.script || l.Spaced != tt.spaced {
+			t.Errorf("Lookup(%q) = %+v, want %s/%d/spaced %v", tt.in, l, tt.name, tt.script, tt.spaced)
+		}
+	}
+}
+
+func TestScriptSets(t *testing.T) {
+	if utf8.RuneCountInString(simplifiedOnly) != utf8.RuneCountInString(traditionalOnly) {
+		t.Fatal("simplifiedOnly and traditionalOnly are not pairwise")
+	}
+	seen := map[rune]bool{}
+	for _, r := range simplifiedOnly + traditionalOnly {
+		if seen[r] {
+			t.Errorf("%c listed twice", r)
+		}
+		seen[r] = true
+	}
+}
+
+func TestUntranslatedByLanguage(t *testing.T) {
+	const (
+		src      = "这是一个很长的句子，说的是马斯克和奥尔特曼之间的关系。"  // Simplified
+		srcTrad  = "這是一個很長的句子，說的是馬斯克和奧爾特曼之間的關係。"  // the same in Traditional
+		japanese = "これはマスクとアルトマンの関係について述べた長い文です。" // kanji and kana
+	)
+	tests := []struct {
+		lang, src, out string
+		want           bool
+	}{
+		{"English", src, "This long sentence is about Musk and Altman.", false},
+		{"English", src, src, true},
+		{"German", src, "Dies ist ein langer Satz über Musk und Altman.", false},
+		{"German", src, src, true},
+		{"Japanese", src, japanese, false},
+		{"Japanese", src, src, true},        // Han throughout, no kana
+		{"Japanese", "北京大学", "北京大学", false}, // a short name is the same in Japanese
+		{"Japanese", "中华人民共和国国务院办公厅", "中華人民共和国国務院弁公庁", false}, // kanji only, but short
+		{"Traditional Chinese", src, srcTrad, false},
+		{"Traditional Chinese", src, src, true},          // not converted
+		{"Traditional Chinese", srcTrad, srcTrad, false}, // already Traditional
+		{"Traditional Chinese", "马斯克说。", "马斯克说。", true},  // unchanged with a Simplified-only character
+		{"Traditional Chinese", "马斯克说。", "馬斯克說。", false},
+		{"Simplified Chinese", src, src, false}, // already Simplified
+		{"Simplified Chinese", srcTrad, srcTrad, true},
+	}
+	for _, tt := range tests {
+		if got := Lookup(tt.lang).Untranslated(tt.src, tt.out); got != tt.want {
+			t.Errorf("%s: untranslated(%q, %q) = %v, want %v", tt.lang, tt.src, tt.out, got, tt.want)
+		}
+	}
+}
+
+func TestLooksChinese(t *testing.T) {
+	tests := []struct {
+		lang, s string
+		want    bool
+	}{
+		{"English", "Musk and Altman fight.", false},
+		{"English", "马斯克和奥尔特曼的争斗。", true},
+		{"German", "Musk (马斯克) und Altman streiten.", false},
+		{"Japanese", "マスクとアルトマンの争い。", false},
+		{"Japanese", "马斯克和奥尔特曼之间的争斗愈演愈烈。", true},
+		{"Japanese", "米国大統領選挙", false}, // short kanji-only text is Japanese enough
+		{"Traditional Chinese", "馬斯克和奧爾特曼的爭鬥。", false},
+		{"Traditional Chinese", "马斯克和奥尔特曼的争斗说明了这个问题。", true},
+		{"Simplified Chinese", "马斯克和奥尔特曼的争斗。", false},
+	}
+	for _, tt := range tests {
+		if got := Lookup(tt.lang).LooksChinese(tt.s); got != tt.want {
+			t.Errorf("%s: LooksChinese(%q) = %v, want %v", tt.lang, tt.s, got, tt.want)
+		}
+	}
+}
+
+// TestPromptsUseTargetLanguage checks that every prompt of a request names
