@@ -36,7 +36,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // Entry is one glossary term: Source (as it appears in the article) is to
