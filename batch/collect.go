@@ -17,6 +17,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
 )
@@ -116,7 +117,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		from[i] = data
 	}
 	for _, data := range from {
-		if err := pipeline.WriteFileAtomic(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
+		if err := atomicfile.Write(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
 			return rep, err
 		}
 	}
@@ -293,7 +294,7 @@ func fetch(ctx context.Context, job *Job, opts CollectOptions, results string, l
 				if err != nil {
 					return 0, err
 				}
-				if err := pipeline.WriteFileAtomic(filepath.Join(results, p.BatchID+"-"+id+".jsonl"), data); err != nil {
+				if err := atomicfile.Write(filepath.Join(results, p.BatchID+"-"+id+".jsonl"), data); err != nil {
 					return 0, err
 				}
 			}

@@ -45,6 +45,7 @@ import (
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/pipeline"
 	"github.com/xlate/xlate/render"
 	"github.com/xlate/xlate/translate"
@@ -203,7 +204,7 @@ func (j *Job) save() error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(filepath.Join(j.dir, jobFile), append(data, '\n'))
+	return atomicfile.Write(filepath.Join(j.dir, jobFile), append(data, '\n'))
 }
 
 // Model is the model the job's request lines name.
