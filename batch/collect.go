@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,11 +13,9 @@ import (
 	"strings"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/llm"
-	"github.com/xlate/xlate/pipeline"
 )
 
 // maxResultLine is the longest result line read (an answer is far smaller).
@@ -26,28 +23,23 @@ const maxResultLine = 64 << 20
 
 // CollectOptions configure Collect.
 type CollectOptions struct {
-	Store cache.Store
 	// API fetches the batches' results; nil when From gives them.
-	API *openai.Client
+	API *llm.BatchAPI
 	// From are result files made elsewhere (vLLM's run_batch output, or
 	// OpenAI output and error files downloaded by hand), in the batch
 	// output format. They are copied into results/ and read with the rest.
 	From []string
-	// Output is where the outputs go (default: the job's out/).
-	Output string
 	// Wait polls unfinished batches every Poll until they end.
 	Wait bool
 	Poll time.Duration
-	// Files is how many outputs are rendered at once.
-	Files int
-	// Errorf reports one problem per line: a failed request, a file that
-	// cannot be written.
+	// Errorf reports one problem per line: a failed batch, a line that is
+	// not a result.
 	Errorf func(format string, args ...any)
 	// Logf reports progress (waiting for batches).
 	Logf func(format string, args ...any)
 }
 
-// CollectReport says what Collect found and did.
+// CollectReport says what Collect found.
 type CollectReport struct {
 	// Lines, Good, Partial and Failed count this round's requests, each
 	// once, by its best result.
@@ -62,18 +54,18 @@ type CollectReport struct {
 	Unsubmitted int // batch files not submitted
 	Running     int // batches not finished
 	Missing     int // requests of finished batches with no result line
-	Written     int // outputs complete and written
-	Incomplete  int // files still needing requests: the next round
-	Broken      int // files that failed for another reason
-	NeedSummary int // of Incomplete, those only missing their summary
 }
 
+// Judge judges the result r of the request e of job (this round's, or an
+// earlier round's for a result that came late), caches what is good and
+// returns the outcome.
+type Judge func(job *Job, e *Entry, r Result) Outcome
+
 // Collect fetches the results of the job's finished batches (or reads
-// From), judges every answer as the online path judges it, caches what is
-// good and writes every output that the cache now completes. A file still
-// missing a translation or its summary is counted in Incomplete: the next
-// Prepare plans exactly what it lacks.
-func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport, error) {
+// From) and gives every result a round of the job knows to judge, each
+// request counted once by its best outcome. Once every result there is has
+// been read, the round is marked collected: a next round may move it away.
+func Collect(ctx context.Context, job *Job, opts CollectOptions, judge Judge) (CollectReport, error) {
 	var rep CollectReport
 	errorf := opts.Errorf
 	if errorf == nil {
@@ -82,9 +74,6 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	logf := opts.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
-	}
-	if opts.Output == "" {
-		opts.Output = filepath.Join(job.dir, "out")
 	}
 	results := filepath.Join(job.dir, resultsDir)
 	if err := os.MkdirAll(results, 0o755); err != nil {
@@ -99,7 +88,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			return rep, err
 		}
 		good, requests := 0, 0
-		if err := scanResults(f, bytes.NewReader(data), func(result) { good++ }, func(_ int, req bool) {
+		if err := scanResults(f, bytes.NewReader(data), func(Result) { good++ }, func(_ int, req bool) {
 			if req {
 				requests++
 			}
@@ -116,7 +105,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		from[i] = data
 	}
 	for _, data := range from {
-		if err := pipeline.WriteFileAtomic(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
+		if err := atomicfile.Write(filepath.Join(results, "from-"+cache.Key(string(data))[:12]+".jsonl"), data); err != nil {
 			return rep, err
 		}
 	}
@@ -139,11 +128,6 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 		return rep, err
 	}
 	defer manifest.Close()
-	ps, err := job.Settings.Pipeline()
-	if err != nil {
-		return rep, err
-	}
-	p := pipeline.New(offline{}, opts.Store, ps)
 	files, err := filepath.Glob(filepath.Join(results, "*.jsonl"))
 	if err != nil {
 		return rep, err
@@ -151,7 +135,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	slices.Sort(files)
 	// Each request counts once, by its best answer: a result file given
 	// twice, or a request answered in two files, is not counted twice.
-	seen := map[string]outcome{} // this round's requests
+	seen := map[string]Outcome{} // this round's requests
 	late := map[string]bool{}    // earlier rounds' requests
 	unknown := map[string]bool{}
 	var earlier []*round // opened on the first result this round does not know
@@ -162,7 +146,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 	}()
 	for _, f := range files {
 		var bad error
-		if err := readResults(f, func(r result) {
+		if err := readResults(f, func(r Result) {
 			e, err := manifest.get(r.CustomID)
 			if err != nil {
 				bad = err
@@ -170,11 +154,11 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			}
 			if e != nil {
 				prev, ok := seen[r.CustomID]
-				if prev == good {
+				if prev == Good {
 					rep.Repeated++
 					return
 				}
-				now := max(prev, accept(job, p, e, r, errorf))
+				now := max(prev, judge(job, e, r))
 				if ok {
 					rep.Repeated++
 					rep.uncount(prev)
@@ -193,7 +177,7 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			}
 			for _, old := range earlier {
 				if e, err := old.m.get(r.CustomID); err == nil && e != nil {
-					accept(old.job, p, e, r, errorf)
+					judge(old.job, e, r)
 					if !late[r.CustomID] {
 						late[r.CustomID] = true
 						rep.Earlier++
@@ -230,27 +214,6 @@ func Collect(ctx context.Context, job *Job, opts CollectOptions) (CollectReport,
 			}
 		}
 	}
-
-	jobs := make([]pipeline.Job, len(job.Files))
-	for i, f := range job.Files {
-		jobs[i] = pipeline.Job{In: f.In, Out: filepath.Join(opts.Output, f.Out)}
-	}
-	run := p.Run(ctx, jobs, pipeline.RunOptions{Files: opts.Files, Failed: func(err error) {
-		var need *NeedsRequest
-		if errors.As(err, &need) {
-			rep.Incomplete++
-			if need.Purpose == "summary" {
-				rep.NeedSummary++
-			}
-			return
-		}
-		rep.Broken++
-		errorf("%v", err)
-	}})
-	rep.Written = run.Done
-	if run.Interrupted {
-		return rep, ctx.Err()
-	}
 	return rep, nil
 }
 
@@ -283,17 +246,12 @@ func fetch(ctx context.Context, job *Job, opts CollectOptions, results string, l
 					continue
 				}
 				data, err := call(ctx, "download "+id, func(ctx context.Context) ([]byte, error) {
-					raw, err := opts.API.GetFileContent(ctx, id)
-					if err != nil {
-						return nil, err
-					}
-					defer raw.Close()
-					return io.ReadAll(raw)
+					return opts.API.Content(ctx, id)
 				})
 				if err != nil {
 					return 0, err
 				}
-				if err := pipeline.WriteFileAtomic(filepath.Join(results, p.BatchID+"-"+id+".jsonl"), data); err != nil {
+				if err := atomicfile.Write(filepath.Join(results, p.BatchID+"-"+id+".jsonl"), data); err != nil {
 					return 0, err
 				}
 			}
@@ -314,9 +272,9 @@ func fetch(ctx context.Context, job *Job, opts CollectOptions, results string, l
 	}
 }
 
-// result is one line of a batch output or error file: OpenAI's format,
+// Result is one line of a batch output or error file: OpenAI's format,
 // which vLLM's run_batch also writes (with a string error).
-type result struct {
+type Result struct {
 	CustomID string `json:"custom_id"`
 	Response *struct {
 		StatusCode int             `json:"status_code"`
@@ -326,8 +284,9 @@ type result struct {
 	Body  json.RawMessage `json:"body"` // a request line's, not a result's
 }
 
-// failure returns why the request of r failed, or "" if it was answered.
-func (r result) failure() string {
+// Failure returns why the request of r failed, or "" if it was answered
+// (its answer is then r.Response.Body).
+func (r Result) Failure() string {
 	if r.Response != nil && r.Response.StatusCode == 200 && len(r.Response.Body) > 0 && string(r.Response.Body) != "null" {
 		return ""
 	}
@@ -380,7 +339,7 @@ func errorMessage(raw json.RawMessage) string {
 // readResults calls fn for each line of a results file, and badLine with
 // the number of each line that is not a result (request: it is a batch
 // request line, with a body and no response or error).
-func readResults(path string, fn func(result), badLine func(n int, request bool)) error {
+func readResults(path string, fn func(Result), badLine func(n int, request bool)) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -389,7 +348,7 @@ func readResults(path string, fn func(result), badLine func(n int, request bool)
 	return scanResults(path, f, fn, badLine)
 }
 
-func scanResults(path string, f io.Reader, fn func(result), badLine func(n int, request bool)) error {
+func scanResults(path string, f io.Reader, fn func(Result), badLine func(n int, request bool)) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), maxResultLine)
 	n := 0
@@ -399,7 +358,7 @@ func scanResults(path string, f io.Reader, fn func(result), badLine func(n int, 
 		if len(b) == 0 {
 			continue
 		}
-		var r result
+		var r Result
 		if err := json.Unmarshal(b, &r); err != nil || r.CustomID == "" {
 			badLine(n, false)
 			continue
@@ -418,93 +377,30 @@ func scanResults(path string, f io.Reader, fn func(result), badLine func(n int, 
 	return nil
 }
 
-// outcome is what became of a request's result, worst first.
-type outcome int
+// Outcome is what became of a request's result, worst first.
+type Outcome int
 
 const (
-	noOutcome outcome = iota
-	failed
-	partial
-	good
+	NoOutcome Outcome = iota // not judged (a summary with summaries off)
+	Failed                   // a failed request, or an answer wholly rejected
+	Partial                  // an answer with some segments rejected
+	Good                     // an answer wholly accepted
 )
 
 // count adds a request's outcome to the report; uncount takes it back.
-func (rep *CollectReport) count(o outcome) { rep.add(o, 1) }
+func (rep *CollectReport) count(o Outcome) { rep.add(o, 1) }
 
-func (rep *CollectReport) uncount(o outcome) { rep.add(o, -1) }
+func (rep *CollectReport) uncount(o Outcome) { rep.add(o, -1) }
 
-func (rep *CollectReport) add(o outcome, n int) {
+func (rep *CollectReport) add(o Outcome, n int) {
 	switch o {
-	case failed:
+	case Failed:
 		rep.Failed += n
-	case partial:
+	case Partial:
 		rep.Partial += n
-	case good:
+	case Good:
 		rep.Good += n
 	}
-}
-
-// accept judges one answered request, caches what is good and returns
-// the outcome.
-func accept(job *Job, p *pipeline.Pipeline, e *entry, r result, errorf func(string, ...any)) outcome {
-	files := func() string {
-		var names []string
-		for i, f := range e.Files {
-			if i == 3 {
-				names = append(names, fmt.Sprintf("and %d more", len(e.Files)-3))
-				break
-			}
-			names = append(names, job.Files[f].In)
-		}
-		return strings.Join(names, ", ")
-	}
-	if why := r.failure(); why != "" {
-		errorf("%s (%s): request failed: %s", e.CustomID, files(), why)
-		return failed
-	}
-	var body openai.ChatCompletionResponse
-	if err := json.Unmarshal(r.Response.Body, &body); err != nil {
-		errorf("%s (%s): answer is not a chat completion: %v", e.CustomID, files(), err)
-		return failed
-	}
-	resp, err := llm.ResponseOf(body)
-	if err != nil {
-		errorf("%s (%s): %v", e.CustomID, files(), err)
-		return failed
-	}
-	switch {
-	case e.Translate != nil:
-		v := p.Translator.Accept(*e.Translate, resp.Content, resp.FinishReason)
-		o := good
-		switch {
-		case v.Good == 0:
-			o = failed
-			errorf("%s (%s): answer rejected: %s", e.CustomID, files(), strings.Join(v.Why, "; "))
-		case v.Bad > 0:
-			o = partial
-		}
-		if e.Translate.Brief == "summary" && v.Brief != "" {
-			for _, i := range e.Files {
-				f := job.Files[i]
-				data, err := pipeline.ReadFile(f.In)
-				if err != nil || contentSum(data) != f.Sum {
-					// The summary is of the text as prepared: an edited
-					// file gets its own in the next round.
-					errorf("%s: changed since prepare: its summary is asked again in the next round", f.In)
-					continue
-				}
-				_ = p.AcceptSummary(data, v.Brief) // without it, the next round asks again
-			}
-		}
-		return o
-	case e.Summary != nil && p.Summarizer != nil:
-		if err := p.Summarizer.Accept(e.Summary.User, resp.Content, resp.FinishReason); err != nil {
-			errorf("%s (%s): summary rejected: %v", e.CustomID, files(), err)
-			return failed
-		}
-		return good
-	}
-	return noOutcome
 }
 
 // round is an earlier round of a job, for results that arrive late.

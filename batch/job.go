@@ -1,8 +1,12 @@
-// Package batch runs xlate's requests through batch engines rather than one
-// by one: the OpenAI Batch API (half the price, answered within 24 hours on
-// the provider's fleet) and vLLM's run_batch (the same JSONL format, on the
-// user's own GPUs). It feeds them and reads their results back; the
-// engines do the scheduling.
+// Package batch keeps the state of xlate's batch jobs, which run
+// xlate's requests through batch engines rather than one by one: the
+// OpenAI Batch API (half the price, answered within 24 hours on the
+// provider's fleet) and vLLM's run_batch (the same JSONL format, on the
+// user's own GPUs). It writes their input files, feeds them through the
+// provider's files and batches API (llm.BatchAPI) and reads their results
+// back; the engines do the scheduling. What the requests are and what
+// their answers make is the pipeline's: pipeline.PrepareBatch plans them,
+// pipeline.CollectBatch judges the answers and writes the outputs.
 //
 // # Job directory
 //
@@ -15,13 +19,14 @@
 //	results/            output and error files (downloaded, or --from)
 //	rounds/N/           an earlier round, kept when prepare starts a new one
 //
-// The steps are Prepare (plan the requests the cache cannot answer),
-// Submit (upload and create the batches), Status and Collect (judge the
-// answers exactly as the online path does, cache the good ones, write
+// The steps are prepare (plan the requests the cache cannot answer:
+// NewRound, then a Writer), Submit (upload and create the batches), Status
+// and collect (Collect reads every answer, which the pipeline judges
+// exactly as the online path does, caching the good ones, before it writes
 // every output that is complete). Each step saves its progress as it goes
 // (job.json is replaced atomically), so it can be interrupted and run
 // again; what failed or is missing is simply planned again by the next
-// Prepare.
+// prepare.
 //
 // # Rounds
 //
@@ -29,7 +34,7 @@
 // article's summary rides on its one translation request, but a long
 // article's summary is made from the notes its chunks' requests wrote. So
 // a long article takes two rounds: the translations, then one small
-// summary request. Prepare plans whatever the cache makes possible next,
+// summary request. Each prepare plans whatever the cache makes possible next,
 // so running prepare, submit and collect again after a round plans the
 // summaries (and any request that failed), and nothing else.
 package batch
@@ -41,12 +46,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
-	"github.com/xlate/xlate/article"
+	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/glossary"
-	"github.com/xlate/xlate/pipeline"
-	"github.com/xlate/xlate/render"
+	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/translate"
 )
 
@@ -68,7 +73,7 @@ const (
 )
 
 // Settings are the choices that shape the outputs, kept in the job so that
-// every step of it uses the same.
+// every step of it uses the same (pipeline.JobSettings reads them).
 type Settings struct {
 	Model    string            `json:"model"`
 	Lang     string            `json:"lang"`
@@ -80,40 +85,11 @@ type Settings struct {
 	Format   string            `json:"format,omitempty"` // body syntax (article.ParseSyntax); "" is auto
 }
 
-// SettingsOf is the job's form of the pipeline's settings and the output
-// names' suffix; Pipeline undoes it.
-func SettingsOf(s pipeline.Settings, suffix string) Settings {
-	return Settings{Model: s.Model, Lang: s.Lang, Layout: s.Layout.String(), Summary: s.Summary,
-		Budget: s.Budget, Glossary: s.Glossary, Suffix: suffix, Format: syntaxName(s.Syntax)}
-}
-
-// Pipeline returns the settings as the pipeline's.
-func (s Settings) Pipeline() (pipeline.Settings, error) {
-	layout, err := render.ParseLayout(s.Layout)
-	if err != nil {
-		return pipeline.Settings{}, err
-	}
-	syntax, err := article.ParseSyntax(s.Format)
-	if err != nil {
-		return pipeline.Settings{}, err
-	}
-	return pipeline.Settings{Model: s.Model, Lang: s.Lang, Layout: layout, Summary: s.Summary, Budget: s.Budget, Glossary: s.Glossary, Syntax: syntax}, nil
-}
-
-// syntaxName is the job's form of a body syntax: "" for auto, so that job
-// files from before the setting existed read the same.
-func syntaxName(s article.Syntax) string {
-	if s == article.SyntaxAuto {
-		return ""
-	}
-	return s.String()
-}
-
 // File is one input of the job.
 type File struct {
 	In  string `json:"in"`            // absolute path
 	Out string `json:"out"`           // output path, relative to the output directory
-	Sum string `json:"sum,omitempty"` // its content when prepared (contentSum)
+	Sum string `json:"sum,omitempty"` // its content when prepared (ContentSum)
 }
 
 // Part is one batch input file and, once submitted, its batch.
@@ -165,6 +141,7 @@ type Job struct {
 
 	dir      string
 	archived bool // read back from rounds/N/
+	previous *Job // a finished round, archived once the new one is planned
 }
 
 // submitted reports whether any part went to the provider.
@@ -203,7 +180,7 @@ func (j *Job) save() error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(filepath.Join(j.dir, jobFile), append(data, '\n'))
+	return atomicfile.Write(filepath.Join(j.dir, jobFile), append(data, '\n'))
 }
 
 // Model is the model the job's request lines name.
@@ -212,18 +189,19 @@ func (j *Job) Model() string { return j.Settings.Model }
 // Dir is the job's directory.
 func (j *Job) Dir() string { return j.dir }
 
-// entry is one line of manifest.jsonl.
-type entry struct {
+// Entry is one line of manifest.jsonl: a request, and the files that need
+// it.
+type Entry struct {
 	CustomID  string             `json:"custom_id"`
 	Files     []int              `json:"files"` // indexes into Job.Files
 	Translate *translate.Request `json:"translate,omitempty"`
-	Summary   *summaryRequest    `json:"summary,omitempty"`
+	Summary   *SummaryRequest    `json:"summary,omitempty"`
 }
 
 // slim returns e as the manifest keeps it: a translation request without
 // its messages (the batch file has them) and a piece's source left out
 // where it is the text sent. fill undoes it.
-func (e *entry) slim() *entry {
+func (e *Entry) slim() *Entry {
 	if e.Translate == nil {
 		return e
 	}
@@ -240,7 +218,7 @@ func (e *entry) slim() *entry {
 	return &c
 }
 
-func (e *entry) fill() {
+func (e *Entry) fill() {
 	if e.Translate == nil {
 		return
 	}
@@ -251,8 +229,107 @@ func (e *entry) fill() {
 	}
 }
 
-// summaryRequest is a summary request as the Summarizer made it.
-type summaryRequest struct {
+// SummaryRequest is a summary request as the Summarizer made it.
+type SummaryRequest struct {
 	System string `json:"system"`
 	User   string `json:"user"`
+}
+
+// NewRound starts the job's next round in dir, to be planned with a
+// Writer. It writes nothing: Writer.Commit puts the round in place.
+//
+// A new dir (or one prepared but not submitted) gets a new job with
+// settings s and the inputs given. A job whose batches were all collected
+// gets its next round (its earlier files move to rounds/N/ on commit);
+// with no inputs it keeps its inputs and settings. A job submitted and not
+// collected is refused: its answers would be lost.
+func NewRound(dir string, inputs []string, s Settings) (*Job, error) {
+	job := &Job{Version: formatV, Round: 1, Created: time.Now().UTC(), Settings: s, dir: dir}
+	old, err := openOrRecover(dir)
+	switch {
+	case err != nil:
+		return nil, err
+	case old != nil:
+		job.Round = old.Round
+		unread := old.submitted() && !old.Collected
+		for _, p := range old.Parts {
+			unread = unread || p.BatchID != "" && !p.Downloaded
+		}
+		if unread {
+			return nil, fmt.Errorf("the job in %s was submitted and is not collected yet: run xlate batch collect %s first, or prepare into another directory", dir, dir)
+		}
+		if old.submitted() || old.Collected {
+			job.previous = old
+			job.Round++
+		}
+		if len(inputs) == 0 {
+			job.Settings, job.Inputs = old.Settings, old.Inputs
+		}
+	case len(inputs) == 0:
+		return nil, errors.New("no inputs: give the files or directories to translate")
+	}
+	if len(inputs) > 0 {
+		job.Inputs = nil
+		for _, in := range inputs {
+			abs, err := filepath.Abs(in)
+			if err != nil {
+				return nil, err
+			}
+			job.Inputs = append(job.Inputs, abs)
+		}
+	}
+	return job, nil
+}
+
+// openOrRecover returns the job in dir, nil if there is none. A job whose
+// job.json is missing because a prepare was interrupted after moving the
+// last round away is recovered from rounds/N/.
+func openOrRecover(dir string) (*Job, error) {
+	if _, err := os.Stat(filepath.Join(dir, jobFile)); err == nil {
+		return Open(dir)
+	}
+	rounds, _ := filepath.Glob(filepath.Join(dir, "rounds", "*", jobFile))
+	best := -1
+	for _, r := range rounds {
+		if n, err := strconv.Atoi(filepath.Base(filepath.Dir(r))); err == nil && n > best {
+			best = n
+		}
+	}
+	if best < 0 {
+		return nil, nil
+	}
+	j, err := Open(filepath.Join(dir, "rounds", strconv.Itoa(best)))
+	if err != nil {
+		return nil, err
+	}
+	j.dir, j.archived = dir, true
+	return j, nil
+}
+
+// archive moves a collected round's files into rounds/N/.
+func (j *Job) archive() error {
+	dst := filepath.Join(j.dir, "rounds", strconv.Itoa(j.Round))
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	// job.json goes last: interrupted before it, the round is still here
+	// and the next prepare archives the rest.
+	names := []string{manifestFile, resultsDir}
+	for _, p := range j.Parts {
+		names = append(names, p.Name)
+	}
+	names = append(names, jobFile)
+	for _, name := range names {
+		err := os.Rename(filepath.Join(j.dir, name), filepath.Join(dst, name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("keep round %d: %w", j.Round, err)
+		}
+	}
+	return nil
+}
+
+// ContentSum identifies an input's content (File.Sum), to notice an edit
+// between prepare and collect.
+func ContentSum(data []byte) string {
+	return cache.Key(string(data))[:32]
 }

@@ -2,16 +2,12 @@ package batch
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
+	"github.com/xlate/xlate/llm"
 )
 
 // retryWaits are the pauses between attempts of a files or batches call
@@ -29,7 +25,7 @@ func call[T any](ctx context.Context, what string, fn func(context.Context) (T, 
 		actx, cancel := context.WithTimeout(ctx, callTimeout)
 		v, err := fn(actx)
 		cancel()
-		if err == nil || ctx.Err() != nil || attempt >= len(retryWaits) || !transient(err) {
+		if err == nil || ctx.Err() != nil || attempt >= len(retryWaits) || !llm.IsTransient(err) {
 			if err != nil {
 				return v, fmt.Errorf("%s: %w", what, err)
 			}
@@ -41,19 +37,6 @@ func call[T any](ctx context.Context, what string, fn func(context.Context) (T, 
 			return v, fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 	}
-}
-
-func transient(err error) bool {
-	var api *openai.APIError
-	if errors.As(err, &api) {
-		return api.HTTPStatusCode == http.StatusTooManyRequests || api.HTTPStatusCode >= 500
-	}
-	var req *openai.RequestError
-	if errors.As(err, &req) {
-		return req.HTTPStatusCode == http.StatusTooManyRequests || req.HTTPStatusCode >= 500
-	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // SubmitOptions configure Submit.
@@ -84,7 +67,7 @@ type SubmitReport struct {
 // submitted are left alone. With MaxEnqueuedTokens, a part is submitted
 // only while the job's queued batches leave room for its tokens; with
 // Wait, Submit waits for batches to end to submit the rest.
-func Submit(ctx context.Context, job *Job, api *openai.Client, opts SubmitOptions) (SubmitReport, error) {
+func Submit(ctx context.Context, job *Job, api *llm.BatchAPI, opts SubmitOptions) (SubmitReport, error) {
 	var rep SubmitReport
 	limit := opts.MaxEnqueuedTokens
 	if limit > 0 {
@@ -171,19 +154,19 @@ func (j *Job) queued() int64 {
 
 // submitPart uploads a part's file (unless uploaded) and creates its
 // batch, saving each id as soon as it exists.
-func submitPart(ctx context.Context, job *Job, p *Part, api *openai.Client) error {
+func submitPart(ctx context.Context, job *Job, p *Part, api *llm.BatchAPI) error {
 	if p.FileID == "" {
 		data, err := os.ReadFile(filepath.Join(job.dir, p.Name))
 		if err != nil {
 			return err
 		}
-		f, err := call(ctx, "upload "+p.Name, func(ctx context.Context) (openai.File, error) {
-			return api.CreateFileBytes(ctx, openai.FileBytesRequest{Name: p.Name, Bytes: data, Purpose: openai.PurposeBatch})
+		id, err := call(ctx, "upload "+p.Name, func(ctx context.Context) (string, error) {
+			return api.Upload(ctx, p.Name, data)
 		})
 		if err != nil {
 			return err
 		}
-		p.FileID = f.ID
+		p.FileID = id
 		if err := job.save(); err != nil {
 			return err
 		}
@@ -202,86 +185,76 @@ func submitPart(ctx context.Context, job *Job, p *Part, api *openai.Client) erro
 // before job.json was saved) may have made one, and a second would run and
 // bill the same requests twice. So every attempt, retries included, looks
 // for the batch first.
-func createBatch(ctx context.Context, job *Job, p *Part, api *openai.Client) (openai.Batch, error) {
-	return call(ctx, "create the batch of "+p.Name, func(ctx context.Context) (openai.Batch, error) {
+func createBatch(ctx context.Context, job *Job, p *Part, api *llm.BatchAPI) (llm.Batch, error) {
+	return call(ctx, "create the batch of "+p.Name, func(ctx context.Context) (llm.Batch, error) {
 		if b, ok, err := findBatch(ctx, api, p.FileID); err != nil || ok {
 			return b, err
 		}
-		b, err := api.CreateBatch(ctx, openai.CreateBatchRequest{
-			InputFileID:      p.FileID,
-			Endpoint:         openai.BatchEndpointChatCompletions,
-			CompletionWindow: "24h",
-			Metadata:         map[string]any{"xlate_job": filepath.Base(job.dir), "xlate_part": p.Name},
-		})
-		return b.Batch, err
+		return api.Create(ctx, p.FileID, map[string]string{"xlate_job": filepath.Base(job.dir), "xlate_part": p.Name})
 	})
 }
 
 // findBatch looks for a batch of input file fileID among the most recent
 // batches (newest first). Its caller retries it.
-func findBatch(ctx context.Context, api *openai.Client, fileID string) (openai.Batch, bool, error) {
-	limit := 100
-	var after *string
+func findBatch(ctx context.Context, api *llm.BatchAPI, fileID string) (llm.Batch, bool, error) {
+	after := ""
 	for page := 0; page < 10; page++ {
-		l, err := api.ListBatch(ctx, after, &limit)
+		l, more, err := api.List(ctx, after, 100)
 		if err != nil {
-			return openai.Batch{}, false, fmt.Errorf("list batches: %w", err)
+			return llm.Batch{}, false, fmt.Errorf("list batches: %w", err)
 		}
-		for _, b := range l.Data {
+		for _, b := range l {
 			// A failed batch ran nothing: one over the enqueued token
 			// limit is made again.
 			if b.InputFileID == fileID && b.Status != "failed" {
 				return b, true, nil
 			}
 		}
-		if !l.HasMore || len(l.Data) == 0 {
+		if !more || len(l) == 0 {
 			break
 		}
-		last := l.Data[len(l.Data)-1].ID
-		after = &last
+		after = l[len(l)-1].ID
 	}
-	return openai.Batch{}, false, nil
+	return llm.Batch{}, false, nil
 }
 
 // update copies a batch's state into p.
-func (p *Part) update(b openai.Batch) {
+func (p *Part) update(b llm.Batch) {
 	p.Status = b.Status
-	p.Completed, p.Failed = b.RequestCounts.Completed, b.RequestCounts.Failed
-	if b.OutputFileID != nil {
-		p.OutputFileID = *b.OutputFileID
+	p.Completed, p.Failed = b.Completed, b.Failed
+	if b.OutputFileID != "" {
+		p.OutputFileID = b.OutputFileID
 	}
-	if b.ErrorFileID != nil {
-		p.ErrorFileID = *b.ErrorFileID
+	if b.ErrorFileID != "" {
+		p.ErrorFileID = b.ErrorFileID
 	}
 }
 
 // Status refreshes the state of the job's batches from the provider and
 // saves it. It returns the batches' errors (a batch that failed its
 // validation says why), one line each.
-func Status(ctx context.Context, job *Job, api *openai.Client) ([]string, error) {
+func Status(ctx context.Context, job *Job, api *llm.BatchAPI) ([]string, error) {
 	var problems []string
 	for _, p := range job.Parts {
 		if p.BatchID == "" || p.Downloaded {
 			continue
 		}
-		b, err := call(ctx, "batch "+p.BatchID, func(ctx context.Context) (openai.BatchResponse, error) {
-			return api.RetrieveBatch(ctx, p.BatchID)
+		b, err := call(ctx, "batch "+p.BatchID, func(ctx context.Context) (llm.Batch, error) {
+			return api.Get(ctx, p.BatchID)
 		})
 		if err != nil {
 			return problems, err
 		}
-		p.update(b.Batch)
-		if b.Errors != nil {
-			for i, e := range b.Errors.Data {
-				if i == 0 {
-					p.ErrorCode = e.Code
-				}
-				msg := fmt.Sprintf("%s (%s): %s", p.Name, p.BatchID, e.Message)
-				if e.Line != nil {
-					msg = fmt.Sprintf("%s (%s) line %d: %s", p.Name, p.BatchID, *e.Line, e.Message)
-				}
-				problems = append(problems, msg)
+		p.update(b)
+		for i, e := range b.Errors {
+			if i == 0 {
+				p.ErrorCode = e.Code
 			}
+			msg := fmt.Sprintf("%s (%s): %s", p.Name, p.BatchID, e.Message)
+			if e.Line != nil {
+				msg = fmt.Sprintf("%s (%s) line %d: %s", p.Name, p.BatchID, *e.Line, e.Message)
+			}
+			problems = append(problems, msg)
 		}
 	}
 	return problems, job.save()

@@ -3,6 +3,7 @@ package llm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -100,16 +101,29 @@ func (c *OpenAI) acquire(ctx context.Context) error {
 
 // request builds the go-openai request.
 func (c *OpenAI) request(req Request) openai.ChatCompletionRequest {
-	cr := ChatRequest(c.model, req)
+	cr := chatRequest(c.model, req)
 	if c.stream {
 		cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
 	return cr
 }
 
-// ChatRequest is the body Complete sends for req to model, without
-// streaming: what a line of a batch file carries.
-func ChatRequest(model string, req Request) openai.ChatCompletionRequest {
+// ChatBody is the JSON body Complete sends for req to model, without
+// streaming: what a line of a batch input file carries. HTML characters
+// are left unescaped, as in the rest of the line.
+func ChatBody(model string, req Request) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(chatRequest(model, req)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// chatRequest is the go-openai request Complete sends for req to model,
+// without streaming.
+func chatRequest(model string, req Request) openai.ChatCompletionRequest {
 	cr := openai.ChatCompletionRequest{Model: model, Temperature: req.Temperature}
 	for _, m := range req.Messages {
 		cr.Messages = append(cr.Messages, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
@@ -162,13 +176,22 @@ func (c *OpenAI) completeJSON(ctx context.Context, cr openai.ChatCompletionReque
 	if err != nil {
 		return Response{}, err
 	}
-	return ResponseOf(r)
+	return responseOf(r)
 }
 
-// ResponseOf reads a chat completion as Complete reads a JSON answer
-// (reasoning blocks stripped): for answers that came another way, such as
-// a batch output file.
-func ResponseOf(r openai.ChatCompletionResponse) (Response, error) {
+// ParseChatCompletion reads a chat completion's JSON body as Complete
+// reads a JSON answer (reasoning blocks stripped): for answers that came
+// another way, such as a batch output file.
+func ParseChatCompletion(body []byte) (Response, error) {
+	var r openai.ChatCompletionResponse
+	if err := json.Unmarshal(body, &r); err != nil {
+		return Response{}, fmt.Errorf("answer is not a chat completion: %w", err)
+	}
+	return responseOf(r)
+}
+
+// responseOf reads a chat completion as Complete reads a JSON answer.
+func responseOf(r openai.ChatCompletionResponse) (Response, error) {
 	if len(r.Choices) == 0 {
 		return Response{}, errNoChoices
 	}

@@ -267,12 +267,6 @@ type OpenAI struct {
 
 var _ Client = (*OpenAI)(nil)
 
-// API returns the go-openai client Complete uses (same endpoint, key,
-// Azure settings and transport), for the endpoints xlate uses outside chat
-// completions: files and batches. Calls made through it are not retried,
-// paced or counted.
-func (c *OpenAI) API() *openai.Client { return c.client }
-
 // New returns a client for cfg. It makes no request.
 func New(cfg Config) (*OpenAI, error) {
 	if cfg.BaseURL == "" {

@@ -150,25 +150,6 @@ func TestPlanSymlinkLoop(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "sub", "x.md")
-	if err := WriteFileAtomic(p, []byte("one")); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(p, []byte("two")); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(p)
-	if err != nil || string(b) != "two" {
-		t.Fatalf("read %q, %v", b, err)
-	}
-	entries, _ := os.ReadDir(filepath.Dir(p))
-	if len(entries) != 1 {
-		t.Errorf("leftover temp files: %v", entries)
-	}
-}
-
 func TestPlanSymlinkProblems(t *testing.T) {
 	root := tree(t, "in/a.md")
 	for link, target := range map[string]string{"in/gone.md": "nowhere.md", "in/self.md": "self.md"} {

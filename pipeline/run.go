@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/translate"
 )
@@ -24,10 +23,6 @@ import (
 // MaxInputBytes is the largest input xlate reads. A larger file is
 // rejected from its size alone, before any of it is read.
 const MaxInputBytes = 16 << 20
-
-// StaleTempAge is the age after which a temporary file left next to an
-// output by a killed run is removed (see [WriteFileAtomic]).
-const StaleTempAge = time.Minute
 
 // Report is the outcome of a run.
 type Report struct {
@@ -228,7 +223,7 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 	if job.Out == Stdio {
 		_, err = opts.Stdout.Write(res.Markdown)
 	} else {
-		err = WriteFileAtomic(job.Out, res.Markdown)
+		err = atomicfile.Write(job.Out, res.Markdown)
 	}
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
@@ -312,73 +307,4 @@ func oneLine(msg string) string {
 		}
 	}
 	return strings.Join(parts, "; ")
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so that path is either complete or absent (or the
-// previous version), even if the process is killed mid-write. An unchanged
-// file is not rewritten.
-//
-// The temporary file is named "."+base+".NNN.tmp". Such files of path older
-// than StaleTempAge, left by a run that was killed, are removed before a
-// write.
-func WriteFileAtomic(path string, data []byte) error {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return nil // unchanged: a warm re-run rewrites nothing
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
-	}
-	removeStaleTemps(path, time.Now().Add(-StaleTempAge))
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	tmp := f.Name()
-	// No fsync: the rename is atomic for other processes and survives the
-	// writer being killed at any moment; only a power cut can leave an empty
-	// file, and a sync per output costs a warm re-run more than all else.
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write output: %w", err)
-	}
-	return nil
-}
-
-// removeStaleTemps removes the temporary files of path (see
-// WriteFileAtomic) last modified before cutoff. A younger one may belong to
-// a run still writing. Errors are ignored: a leftover is harmless.
-func removeStaleTemps(path string, cutoff time.Time) {
-	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+"."
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
-	for _, name := range names {
-		mid, ok := strings.CutPrefix(name, prefix)
-		if !ok {
-			continue
-		}
-		mid, ok = strings.CutSuffix(mid, ".tmp")
-		if !ok || mid == "" || strings.Trim(mid, "0123456789") != "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(cutoff) {
-			os.Remove(p)
-		}
-	}
 }

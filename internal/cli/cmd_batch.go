@@ -9,11 +9,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
 	"github.com/urfave/cli/v2"
 
 	"github.com/xlate/xlate/batch"
 	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/pipeline"
 )
 
 func batchCommand(s Streams) *cli.Command {
@@ -152,9 +153,9 @@ func batchPrepare(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	job, rep, err := batch.Prepare(c.Context, dir, batch.PrepareOptions{
+	job, rep, err := pipeline.PrepareBatch(c.Context, dir, pipeline.BatchPrepareOptions{
 		Inputs:      o.inputs,
-		Settings:    batch.SettingsOf(o.settings(gloss), o.suffix),
+		Settings:    pipeline.SettingsOf(o.settings(gloss), o.suffix),
 		Store:       store,
 		MaxRequests: c.Int("max-requests"),
 		MaxBytes:    c.Int64("max-bytes"),
@@ -191,7 +192,7 @@ func batchPrepare(c *cli.Context, s Streams) error {
 
 // jobAPI opens the job named by the one argument and the provider's
 // files and batches API.
-func jobAPI(c *cli.Context) (*batch.Job, *openai.Client, error) {
+func jobAPI(c *cli.Context) (*batch.Job, *llm.BatchAPI, error) {
 	job, err := jobArg(c)
 	if err != nil {
 		return nil, nil, err
@@ -205,12 +206,12 @@ func jobAPI(c *cli.Context) (*batch.Job, *openai.Client, error) {
 }
 
 // batchAPI is the files and batches API of the provider the options name.
-func batchAPI(o options) (*openai.Client, error) {
+func batchAPI(o options) (*llm.BatchAPI, error) {
 	client, err := newClient(o, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
-	return client.API(), nil
+	return client.Batches(), nil
 }
 
 func batchSubmit(c *cli.Context, s Streams) error {
@@ -300,26 +301,28 @@ func batchCollect(c *cli.Context, s Streams) error {
 	warnCacheWrites(store, errorf)
 	model := job.Model()
 	unserved := false // a line failed because the engine does not serve the job's model
-	opts := batch.CollectOptions{
-		Store: store, From: from, Output: o.output, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
-		Files: 2 * o.concurrency,
-		Errorf: func(format string, args ...any) {
-			msg := fmt.Sprintf(format, args...)
-			unserved = unserved || strings.Contains(msg, "model `"+model+"` does not exist")
-			errorf("%s", msg)
+	opts := pipeline.BatchCollectOptions{
+		CollectOptions: batch.CollectOptions{
+			From: from, Wait: c.Bool("wait"), Poll: c.Duration("poll"),
+			Errorf: func(format string, args ...any) {
+				msg := fmt.Sprintf(format, args...)
+				unserved = unserved || strings.Contains(msg, "model `"+model+"` does not exist")
+				errorf("%s", msg)
+			},
+			Logf: func(format string, args ...any) {
+				if !o.quiet {
+					errorf(format, args...)
+				}
+			},
 		},
-		Logf: func(format string, args ...any) {
-			if !o.quiet {
-				errorf(format, args...)
-			}
-		},
+		Store: store, Output: o.output, Files: 2 * o.concurrency,
 	}
 	if len(from) == 0 {
 		if opts.API, err = batchAPI(o); err != nil {
 			return err
 		}
 	}
-	rep, err := batch.Collect(c.Context, job, opts)
+	rep, err := pipeline.CollectBatch(c.Context, job, opts)
 	if err != nil {
 		return err
 	}

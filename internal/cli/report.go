@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
 )
@@ -107,7 +108,7 @@ func writeReport(o options, rep pipeline.Report, st llm.Stats, wall time.Duratio
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(o.report, append(b, '\n'))
+	return atomicfile.Write(o.report, append(b, '\n'))
 }
 
 // summaryLine is the one line that ends a run on stderr.
