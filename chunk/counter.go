@@ -20,7 +20,7 @@ type Counter interface {
 // codec is tiktoken-go's o200k_base codec (the encoding of GPT-4o, GPT-4.1,
 // GPT-5 and the o-series), built on first use: its vocabulary is compiled
 // into github.com/tiktoken-go/tokenizer as Go source and loaded into a map
-// the first time a codec is made (about 0.1 s), so a run that never counts
+// the first time a codec is made (about 40 ms), so a run that never counts
 // never pays for it. Counting never touches the network or the filesystem.
 // The codec only reads its vocabulary after construction and its split
 // regexp (regexp2) is safe for concurrent use, so one codec serves every
@@ -39,9 +39,10 @@ const memoShards = 64
 
 // memo remembers token counts by a 64-bit hash of the text (maphash, with
 // a seed of the process's own). Only the hash and the count are kept, never
-// the text, so a memo costs about 30 bytes per distinct text however long
-// the texts are. Two texts whose hashes collide would share a count; with
-// 64 bits that takes billions of distinct texts to become likely.
+// the text, so a memo costs 20 to 40 bytes per distinct text (38 for a
+// million texts) however long the texts are. Two texts whose hashes collide
+// would share a count; with 64 bits that takes billions of distinct texts to
+// become likely.
 type memo struct {
 	seed   maphash.Seed
 	shards [memoShards]struct {
@@ -86,7 +87,7 @@ type bpe struct {
 
 // NewCounter returns a Counter for the o200k_base encoding: tiktoken-go's
 // codec, with a memo of its own. The codec is shared and loaded once per
-// process (about 0.1 s the first time, which NewCounter pays). It is safe
+// process (about 40 ms, which the first NewCounter pays). It is safe
 // for concurrent use. Most callers want [Default], which shares one memo.
 func NewCounter() (Counter, error) {
 	if _, err := codec(); err != nil {
