@@ -14,6 +14,16 @@ func repeatTo(s string, n int) string {
 	return out[:n]
 }
 
+// freshCounter returns an o200k_base Counter with an empty memo, so that a
+// benchmark iteration tokenizes as a first split in a run does.
+func freshCounter(b *testing.B) Counter {
+	c, err := NewCounter()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
 func BenchmarkSplitText(b *testing.B) {
 	article := readTestdata(b, "plain-seed-cnbeta.txt")
 	cjk := stripPunct(readTestdata(b, "plain-long-kahneman.txt"))
@@ -28,11 +38,14 @@ func BenchmarkSplitText(b *testing.B) {
 		{"3KB-article", article[:3072-1], 300},
 		{"3KB-article-fits", article[:3072-1], 4000},
 	}
-	c := Default()
+	freshCounter(b) // load the codec outside the timings
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(tc.text)))
 			for b.Loop() {
+				b.StopTimer()
+				c := freshCounter(b)
+				b.StartTimer()
 				SplitText(tc.text, tc.budget, c)
 			}
 		})
@@ -41,8 +54,40 @@ func BenchmarkSplitText(b *testing.B) {
 
 func BenchmarkSplit(b *testing.B) {
 	items := corpusItems(b, "plain-long-kahneman.txt")
-	c := Default()
+	freshCounter(b)
 	for b.Loop() {
+		b.StopTimer()
+		c := freshCounter(b)
+		b.StartTimer()
 		Split(items, 1000, c)
+	}
+}
+
+// BenchmarkCount compares a count by the codec ("codec": a text not yet
+// counted) with one served by the memo ("memo": a text counted before).
+func BenchmarkCount(b *testing.B) {
+	texts := []struct{ name, file string }{
+		{"zh-plain", "plain-long-kahneman.txt"},
+		{"zh-article", "plain-seed-cnbeta.txt"},
+		{"md-article", "mdbody-dockerhub.md"},
+	}
+	for _, tx := range texts {
+		text := readTestdata(b, tx.file)
+		b.Run(tx.name+"/codec", func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				countO200k(text)
+			}
+		})
+		b.Run(tx.name+"/memo", func(b *testing.B) {
+			c := Default()
+			c.Count(text)
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Count(text)
+			}
+		})
 	}
 }

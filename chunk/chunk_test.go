@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tiktoken-go/tokenizer"
 )
 
 // runeCounter charges a fixed number of tokens per rune, so expected cuts
@@ -420,6 +422,74 @@ func TestCounter(t *testing.T) {
 	}
 }
 
+// countTexts are inputs that exercise each alternative of o200k_base's split
+// pattern, the edges of the merge and the codec's handling of invalid UTF-8
+// and specials (kept from the differential tests of the hand-written
+// tokenizer this package once had).
+var countTexts = []string{
+	"", " ", "\n", "\r\n", "a", "一", "'s", "don't", "DON'T", "Don'T", "x'ſ", "ǅ'd", "a\u0301's",
+	"Hello World", "XMLHttpRequest", "ǅemal ǈudevit", "ＡＢＣａｂｃ", "𝐀𝐁𝐂𝐚𝐛𝐜",
+	"1234567", "3.14159", "１２３", "①②③④", "v1.2.3-beta",
+	"...", " !!!", "?!\n\n", "http://example.com/a/b?c=d&e=f#g", "<seg id=\"12\">", "</seg>\n",
+	"a  b", "a \n\n b", "trailing   ", "\u00a0x", "中\u3000\u3000文", "\u2028x", "\v\f",
+	"你好，世界！", "“中文引号”", "今天天气很好。明天呢？", "中English混合文本123测试", "GPT-4o是OpenAI的模型",
+	"😀😃😄", "👨‍👩‍👧‍👦", "<|endoftext|>", "\x00", "\x7f", "a\x7fb", "\xff", "a\xffb", "中\xff文",
+	"\xed\xa0\x80", strings.Repeat("没有标点的长句子", 40), strings.Repeat("😀", 40),
+}
+
+// TestCountMatchesTiktoken checks that Default and NewCounter count as
+// tiktoken-go's o200k_base codec does, on a first count and on a count served
+// by the memo.
+func TestCountMatchesTiktoken(t *testing.T) {
+	codec, err := tokenizer.Get(tokenizer.O200kBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := NewCounter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := slices.Clone(countTexts)
+	for i := 1; i < len(countTexts); i++ {
+		texts = append(texts, "x "+countTexts[i]+" y", countTexts[i-1]+countTexts[i])
+	}
+	for _, name := range []string{"plain-seed-cnbeta.txt", "mdbody-dockerhub.md"} {
+		text := readTestdata(t, name)
+		texts = append(texts, text)
+		texts = append(texts, strings.SplitAfter(text, "\n")...)
+	}
+	for _, s := range texts {
+		want, err := codec.Count(s)
+		if err != nil {
+			t.Fatalf("codec.Count(%.40q): %v", s, err)
+		}
+		for _, c := range []Counter{Default(), own} {
+			for try := range 2 {
+				if got := c.Count(s); got != want {
+					t.Errorf("count %d of %.80q: %d tokens, codec %d", try+1, s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestMemo checks that a memo counts each text once and keeps texts apart.
+func TestMemo(t *testing.T) {
+	m := newMemo()
+	calls := 0
+	f := func(s string) int { calls++; return len(s) }
+	for range 3 {
+		for _, s := range []string{"a", "bb", "ccc", "一二"} {
+			if got := m.count(s, f); got != len(s) {
+				t.Errorf("count(%q) = %d, want %d", s, got, len(s))
+			}
+		}
+	}
+	if calls != 4 {
+		t.Errorf("%d counts for 4 distinct texts", calls)
+	}
+}
+
 // TestCounterConcurrent shares one counter between goroutines; run with -race.
 func TestCounterConcurrent(t *testing.T) {
 	c := Default()
@@ -471,7 +541,7 @@ func FuzzSplitText(f *testing.F) {
 			t.Fatalf("empty text gave %q", pieces)
 		}
 		checkPieces(t, text, pieces, max(budget, MinBudget), c)
-		// The rune counter takes the generic search path.
+		// A counter of another density.
 		checkPieces(t, text, SplitText(text, budget, runeCounter(3)), max(budget, MinBudget), runeCounter(3))
 	})
 }
@@ -498,48 +568,41 @@ func ExampleSplit() {
 	//   seg 3 part 1/1, 3 tokens: 第三段。
 }
 
-// meter counts the bytes a counter is asked to tokenize. It forwards
-// tokenEnds when the wrapped counter has it, so the BPE path is measured.
+// meter counts the bytes a counter is asked to tokenize.
 type meter struct {
 	c     Counter
 	bytes int
+	calls int
 }
 
-func (m *meter) Count(s string) int { m.bytes += len(s); return m.c.Count(s) }
-
-type enderMeter struct{ *meter }
-
-func (m enderMeter) tokenEnds(s string) []int {
-	m.bytes += len(s)
-	return m.c.(ender).tokenEnds(s)
-}
+func (m *meter) Count(s string) int { m.bytes += len(s); m.calls++; return m.c.Count(s) }
 
 // TestSplitTextLinear checks the work done, not the time taken: splitting a
-// long punctuation-free text must not re-count it quadratically.
+// long punctuation-free text must not re-count it quadratically, and the
+// density guesses must keep the counts per piece few.
 func TestSplitTextLinear(t *testing.T) {
-	text := repeatTo(stripPunct(readTestdata(t, "plain-long-kahneman.txt")), 256<<10)
-	bpe := &meter{c: Default()}
-	generic := &meter{c: runeCounter(1)}
+	text := repeatTo(stripPunct(readTestdata(t, "plain-long-kahneman.txt")), 128<<10)
 	tests := []struct {
 		name     string
 		c        Counter
-		m        *meter
 		maxBytes int // tokenized bytes allowed, as a multiple of len(text)
 	}{
-		{"bpe", enderMeter{bpe}, bpe, 3},
-		{"generic", generic, generic, 20},
+		{"bpe", Default(), 8},
+		{"generic", runeCounter(1), 8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pieces := SplitText(text, 1000, tt.c)
-			if len(pieces) < 50 {
+			m := &meter{c: tt.c}
+			pieces := SplitText(text, 1000, m)
+			if len(pieces) < 30 {
 				t.Fatalf("only %d pieces", len(pieces))
 			}
-			if tt.m.bytes > tt.maxBytes*len(text) {
+			checkPieces(t, text, pieces, 1000, tt.c)
+			if m.bytes > tt.maxBytes*len(text) {
 				t.Errorf("tokenized %d bytes for a %d-byte text (%.1fx), want at most %dx",
-					tt.m.bytes, len(text), float64(tt.m.bytes)/float64(len(text)), tt.maxBytes)
+					m.bytes, len(text), float64(m.bytes)/float64(len(text)), tt.maxBytes)
 			}
-			t.Logf("tokenized %.1fx the text", float64(tt.m.bytes)/float64(len(text)))
+			t.Logf("tokenized %.1fx the text, %.1f counts per piece", float64(m.bytes)/float64(len(text)), float64(m.calls)/float64(len(pieces)))
 		})
 	}
 }

@@ -2,7 +2,7 @@ package chunk
 
 import (
 	"fmt"
-	"runtime"
+	"hash/maphash"
 	"sync"
 
 	"github.com/tiktoken-go/tokenizer"
@@ -17,141 +17,118 @@ type Counter interface {
 	Count(text string) int
 }
 
-// bpe is the byte-pair-encoding Counter of tiktoken-go's codec for the
-// o200k_base vocabulary (the encoding of GPT-4o, GPT-4.1, GPT-5 and the
-// o-series). NewCounter returns the faster fastBPE, which counts the same;
-// bpe is its fallback and, in tests, its reference.
-//
-// The vocabulary is compiled into github.com/tiktoken-go/tokenizer as Go
-// source, so counting never touches the network or the filesystem. The codec
-// only reads its vocabulary map after construction, and its split regexp
-// (regexp2) is documented as safe for concurrent use, so one bpe serves every
-// goroutine.
-type bpe struct {
-	codec tokenizer.Codec
-}
-
-// NewCounter returns a Counter for the o200k_base encoding. It counts
-// exactly as tiktoken-go's codec does, with a faster splitter and merge
-// (see fastBPE). Building one loads a large vocabulary and indexes it (tens
-// of milliseconds), so build it once and reuse it; it is safe for concurrent
-// use. Most callers want [Default].
-func NewCounter() (Counter, error) {
-	codec, err := tokenizer.Get(tokenizer.O200kBase)
+// codec is tiktoken-go's o200k_base codec (the encoding of GPT-4o, GPT-4.1,
+// GPT-5 and the o-series), built on first use: its vocabulary is compiled
+// into github.com/tiktoken-go/tokenizer as Go source and loaded into a map
+// the first time a codec is made (about 40 ms), so a run that never counts
+// never pays for it. Counting never touches the network or the filesystem.
+// The codec only reads its vocabulary after construction and its split
+// regexp (regexp2) is safe for concurrent use, so one codec serves every
+// counter and goroutine.
+var codec = sync.OnceValues(func() (tokenizer.Codec, error) {
+	c, err := tokenizer.Get(tokenizer.O200kBase)
 	if err != nil {
 		return nil, fmt.Errorf("chunk: load o200k_base: %w", err)
 	}
-	f, err := newFastBPEFromCodec(codec)
-	if err != nil {
-		// Unexpected with the pinned module; the codec itself still
-		// counts correctly, only slower.
-		return &bpe{codec: codec}, nil
+	return c, nil
+})
+
+// memoShards is the number of independently locked parts of a memo, so
+// that goroutines counting different texts rarely wait for each other.
+const memoShards = 64
+
+// memo remembers token counts by a 64-bit hash of the text (maphash, with
+// a seed of the process's own). Only the hash and the count are kept, never
+// the text, so a memo costs 20 to 40 bytes per distinct text (38 for a
+// million texts) however long the texts are. Two texts whose hashes collide
+// would share a count; with 64 bits that takes billions of distinct texts to
+// become likely.
+type memo struct {
+	seed   maphash.Seed
+	shards [memoShards]struct {
+		mu sync.Mutex
+		m  map[uint64]uint32
 	}
-	return f, nil
 }
 
-// o200kMaxID bounds the token ids tried when reading the vocabulary; the
-// o200k_base vocabulary has ids 0 to 199997 (the special tokens, which the
-// codec never emits for plain text, are not in it).
-const o200kMaxID = 200_000
-
-// newFastBPEFromCodec reads every token out of codec with Decode (its
-// vocabulary map is unexported) and builds a fastBPE over them. Decode is
-// safe for concurrent use, so the ids are split between a few goroutines.
-func newFastBPEFromCodec(codec tokenizer.Codec) (*fastBPE, error) {
-	toks := make([]string, o200kMaxID)
-	// The first Decode builds the codec's reverse vocabulary.
-	if _, err := codec.Decode([]uint{0}); err != nil {
-		return nil, fmt.Errorf("chunk: decode o200k_base: %w", err)
+func newMemo() *memo {
+	m := &memo{seed: maphash.MakeSeed()}
+	for i := range m.shards {
+		m.shards[i].m = map[uint64]uint32{}
 	}
-	workers := min(runtime.GOMAXPROCS(0), 4)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			ids := make([]uint, 1)
-			for id := w; id < len(toks); id += workers {
-				ids[0] = uint(id)
-				if tok, err := codec.Decode(ids); err == nil {
-					toks[id] = tok
-				}
-			}
-		})
-	}
-	wg.Wait()
-	f, err := newFastBPE(toks)
-	if err != nil {
-		return nil, fmt.Errorf("chunk: index o200k_base: %w", err)
-	}
-	return f, nil
+	return m
 }
 
-// Count returns the number of o200k_base tokens in text. If the tokenizer
-// reports an error it returns len(text), an upper bound for a byte-level BPE.
+// count returns the memoized count of text, calling f on a miss. Two
+// goroutines that miss the same text at once both call f; the counts are
+// equal.
+func (m *memo) count(text string, f func(string) int) int {
+	h := maphash.String(m.seed, text)
+	s := &m.shards[h%memoShards]
+	s.mu.Lock()
+	n, ok := s.m[h]
+	s.mu.Unlock()
+	if ok {
+		return int(n)
+	}
+	k := f(text)
+	s.mu.Lock()
+	s.m[h] = uint32(min(k, 1<<32-1))
+	s.mu.Unlock()
+	return k
+}
+
+// bpe is the o200k_base Counter: tiktoken-go's codec behind a memo, so that
+// a text counted once (a segment measured by Split, then again for a
+// request's size or an estimate) is never tokenized again.
+type bpe struct {
+	memo *memo
+}
+
+// NewCounter returns a Counter for the o200k_base encoding: tiktoken-go's
+// codec, with a memo of its own. The codec is shared and loaded once per
+// process (about 40 ms, which the first NewCounter pays). It is safe
+// for concurrent use. Most callers want [Default], which shares one memo.
+func NewCounter() (Counter, error) {
+	if _, err := codec(); err != nil {
+		return nil, err
+	}
+	return &bpe{memo: newMemo()}, nil
+}
+
+// Count returns the number of o200k_base tokens in text. If the codec
+// cannot be loaded or reports an error it returns len(text), an upper bound
+// for a byte-level BPE.
 func (b *bpe) Count(text string) int {
-	n, err := b.codec.Count(text)
+	if text == "" {
+		return 0
+	}
+	return b.memo.count(text, countO200k)
+}
+
+// countO200k tokenizes text with the codec.
+func countO200k(text string) int {
+	c, err := codec()
+	if err != nil {
+		// Unreachable with the pinned tokenizer module (o200k_base is
+		// built in); counting bytes over-estimates but stays safe.
+		return len(text)
+	}
+	n, err := c.Count(text)
 	if err != nil {
 		return len(text)
 	}
 	return n
 }
 
-// tokenEnds returns the byte offset at which each token of text ends, as the
-// whole text tokenizes. It returns nil if the offsets do not line up with
-// text (the codec replaces invalid UTF-8, which changes byte lengths).
-func (b *bpe) tokenEnds(text string) []int {
-	_, toks, err := b.codec.Encode(text)
-	if err != nil {
-		return nil
-	}
-	ends := make([]int, len(toks))
-	off := 0
-	for i, t := range toks {
-		off += len(t)
-		ends[i] = off
-	}
-	if off != len(text) {
-		return nil
-	}
-	return ends
-}
+// defaultCounter is the Counter Default returns. Making it allocates the
+// memo only; the codec is loaded by the first Count.
+var defaultCounter = &bpe{memo: newMemo()}
 
-// ender is implemented by counters that can report token end offsets; the
-// splitter uses them to guess cut points instead of searching for them.
-type ender interface {
-	tokenEnds(text string) []int
-}
-
-// byteCounter counts one token per byte: the upper bound of any byte-level
-// BPE. It is the fallback if the real tokenizer cannot be built.
-type byteCounter struct{}
-
-func (byteCounter) Count(text string) int { return len(text) }
-
-var defaultCounter = sync.OnceValue(func() Counter {
-	c, err := NewCounter()
-	if err != nil {
-		// Unreachable with the pinned tokenizer module (o200k_base is
-		// built in); counting bytes over-estimates but stays safe.
-		return byteCounter{}
-	}
-	return c
-})
-
-// Default returns the shared o200k_base Counter. The vocabulary is loaded
-// on the first count, not here, so a run that counts nothing (a re-run
-// served from the cache) never pays for it. It is safe for concurrent use.
+// Default returns the shared o200k_base Counter, whose memo lasts the whole
+// process. The vocabulary is loaded on the first count, not here, so a run
+// that counts nothing (a re-run served from the cache) never pays for it.
+// It is safe for concurrent use.
 func Default() Counter {
-	return lazy{}
-}
-
-// lazy is the Counter Default returns: defaultCounter, built on first use.
-type lazy struct{}
-
-func (lazy) Count(text string) int { return defaultCounter().Count(text) }
-
-func (lazy) tokenEnds(text string) []int {
-	if e, ok := defaultCounter().(ender); ok {
-		return e.tokenEnds(text)
-	}
-	return nil
+	return defaultCounter
 }

@@ -7,11 +7,6 @@ type part struct {
 	start, end, tokens int
 }
 
-// estSlack is how far the token estimate may exceed the limit before the
-// splitter believes it without counting: the estimate comes from tokenizing
-// the whole text, and a substring tokenizes differently only at its edges.
-const estSlack = 8
-
 // splitter cuts one text into parts of at most limit tokens.
 type splitter struct {
 	text  string
@@ -19,60 +14,27 @@ type splitter struct {
 	c     Counter
 	total int // tokens in the whole text
 
-	// ends holds the byte offset where each token of the whole text ends,
-	// when the Counter can tell (see ender); nil otherwise.
-	ends      []int
-	triedEnds bool
-
 	prot     []span // protected markdown spans (links, code), absolute
 	protDone bool
 
 	out []part
 }
 
-// newSplitter measures text. For a text that is probably over the limit
-// (more than two bytes per token of limit) and a Counter that can report
-// token offsets, it tokenizes once and keeps the offsets for run.
+// newSplitter measures text: one count of the whole of it.
 func newSplitter(text string, limit int, c Counter) *splitter {
 	sp := &splitter{text: text, limit: limit, c: c}
-	if len(text) > 2*limit {
-		sp.loadEnds()
-		if sp.ends != nil {
-			sp.total = len(sp.ends)
-			return sp
-		}
-	}
 	sp.total = sp.count(0, len(text))
 	return sp
 }
 
-func (sp *splitter) loadEnds() {
-	if sp.triedEnds {
-		return
-	}
-	sp.triedEnds = true
-	if e, ok := sp.c.(ender); ok {
-		sp.ends = e.tokenEnds(sp.text)
-	}
-}
-
 // run splits a text known to be over the limit.
 func (sp *splitter) run() []part {
-	sp.loadEnds()
 	sp.split(0, len(sp.text), 0)
 	return sp.out
 }
 
 func (sp *splitter) count(s, e int) int {
 	return max(sp.c.Count(sp.text[s:e]), 0)
-}
-
-// est estimates the tokens of text[s:e] as the number of whole-text tokens
-// overlapping it. Requires sp.ends.
-func (sp *splitter) est(s, e int) int {
-	a := sort.SearchInts(sp.ends, s+1) // first token ending after s
-	b := sort.SearchInts(sp.ends, e)   // first token ending at or after e
-	return b - a + 1
 }
 
 // split appends parts covering text[s:e], which is known to be over the
@@ -123,34 +85,25 @@ func (sp *splitter) split(s, e, level int) {
 // not even bs[0] fits.
 //
 // Token counts grow with length almost, but not exactly, monotonically, so j
-// is the end of a binary search rather than a proven maximum; every returned
-// count is a real one.
+// is the end of a search rather than a proven maximum; every returned count
+// is a real one. Each count tokenizes up to a part's worth of text, so fit
+// first guesses where the limit falls from the density of the text in tokens
+// per byte (see guess), which brackets j within a few bounds in two or three
+// counts; it then gallops up from lo and bisects what is left, so that it
+// never needs more than O(log n) counts whatever the Counter.
 func (sp *splitter) fit(start int, bs []int, lo, loN, hi int) (j, n int, ok bool) {
 	hi = min(hi, len(bs))
-	if sp.ends != nil {
-		// Guess from the whole-text tokenization and verify. The guess is
-		// usually right first time; if the real count overshoots, aim
-		// lower by the overshoot and try again.
-		target := sp.limit
-		for try := 0; try < 4 && hi-lo > 1; try++ {
-			g := lo + sort.Search(hi-lo-1, func(k int) bool {
-				return sp.est(start, bs[lo+1+k]) > target
-			})
-			if g <= lo {
-				if lo >= 0 {
-					return lo, loN, true
-				}
-				if sp.est(start, bs[0]) > sp.limit+estSlack {
-					return 0, 0, false
-				}
-				break
-			}
-			n := sp.count(start, bs[g])
-			if n <= sp.limit {
-				return g, n, true
-			}
-			hi = g
-			target -= n - sp.limit
+	hiN := -1 // tokens at hi, when counted
+	for range maxGuesses {
+		g := sp.guess(start, bs, lo, loN, hi, hiN)
+		if g < 0 {
+			break
+		}
+		n := sp.count(start, bs[g])
+		if n <= sp.limit {
+			lo, loN = g, n
+		} else {
+			hi, hiN = g, n
 		}
 	}
 	// Search with real counts: gallop up from lo, then bisect (lo, hi).
@@ -182,4 +135,44 @@ func (sp *splitter) fit(start int, bs []int, lo, loN, hi int) (j, n int, ok bool
 		}
 	}
 	return lo, loN, true
+}
+
+// maxGuesses bounds the density guesses of one fit.
+const maxGuesses = 4
+
+// firstAim is the share of the limit a guess aims at while nothing of the
+// part is known to fit: a little under, so that the guess usually fits and
+// the next one can aim from it.
+const firstAim = 0.95
+
+// guess returns an index of bs strictly between lo and hi (hiN tokens, or
+// -1 if not counted) at which text[start:bs[g]] should hold about the limit
+// in tokens, or -1 when too few bounds are left for a guess to beat the
+// gallop. The density comes from what is known, best first: the counts at
+// lo and hi (interpolating between them), the count at lo, the count at hi,
+// the whole text.
+func (sp *splitter) guess(start int, bs []int, lo, loN, hi, hiN int) int {
+	if hi-lo <= 4 {
+		return -1
+	}
+	from, fromN, aim := start, 0, firstAim*float64(sp.limit)
+	var perToken float64 // bytes per token
+	switch {
+	case lo >= 0 && hiN > loN:
+		from, fromN, aim = bs[lo], loN, float64(sp.limit)
+		perToken = float64(bs[hi]-bs[lo]) / float64(hiN-loN)
+	case lo >= 0 && loN >= 16:
+		from, fromN, aim = bs[lo], loN, float64(sp.limit)
+		perToken = float64(bs[lo]-start) / float64(loN)
+	case hiN > 0:
+		perToken = float64(bs[hi]-start) / float64(hiN)
+	case sp.total > 0:
+		perToken = float64(len(sp.text)) / float64(sp.total)
+	default:
+		return -1
+	}
+	target := from + int((aim-float64(fromN))*perToken)
+	// The last bound at or before target, strictly inside (lo, hi).
+	g := sort.SearchInts(bs[:hi], target+1) - 1
+	return min(max(g, lo+1), hi-1)
 }

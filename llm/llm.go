@@ -118,7 +118,7 @@ type Request struct {
 	Purpose string
 	// PromptTokens and ExpectedOutputTokens size the request for
 	// Config.TPM; either may be 0. A zero PromptTokens is counted from
-	// Messages (o200k_base, plus OpenAI's per-message overhead); a zero
+	// Messages (with Config.Tokens, plus OpenAI's per-message overhead); a zero
 	// ExpectedOutputTokens is MaxTokens, or without it as many tokens as the
 	// last user message (a translation's length). Once the server reports
 	// the real usage, the difference is charged or given back.
@@ -196,6 +196,14 @@ type Config struct {
 	// server's x-ratelimit-* headers and 429s still pace it). See "Rate
 	// limits" in the package documentation.
 	RPM, TPM int
+	// Tokens counts the tokens of a text, to size requests for the token
+	// buckets (TPM, or a server's x-ratelimit-*-tokens) when a Request
+	// leaves PromptTokens or ExpectedOutputTokens 0; it must be safe for
+	// concurrent use. xlate passes o200k_base's count (chunk.Default). nil
+	// means one token per rune, an over-count for prose (o200k_base
+	// averages 1.4 to 3 runes per token) that the usage of the first
+	// answers corrects (see "Rate limits" above).
+	Tokens func(text string) int
 	// Azure selects Azure OpenAI: BaseURL is the resource endpoint
 	// (https://NAME.openai.azure.com), Model the deployment name, requests go
 	// to BaseURL/openai/deployments/MODEL/chat/completions?api-version=
@@ -261,6 +269,7 @@ type OpenAI struct {
 	sleep   func(ctx context.Context, d time.Duration) error // replaced by tests to record waits
 	now     func() time.Time                                 // replaced by tests with a fake clock
 	pace    pacer
+	tokens  func(string) int // Config.Tokens, or runeTokens by default
 
 	requests, retried, prompt, completion, errs, limited, waited, streamed atomic.Int64
 }
@@ -341,6 +350,10 @@ func New(cfg Config) (*OpenAI, error) {
 		backoff: baseBackoff,
 		sleep:   sleep,
 		now:     time.Now,
+		tokens:  cfg.Tokens,
+	}
+	if c.tokens == nil {
+		c.tokens = runeTokens
 	}
 	c.pace.init(cfg.RPM, cfg.TPM)
 	if cfg.Backoff > 0 {

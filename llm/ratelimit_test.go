@@ -8,10 +8,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
-	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/internal/fakeopenai"
 )
 
@@ -40,31 +40,45 @@ func TestRPMSpacing(t *testing.T) {
 }
 
 func TestEstimate(t *testing.T) {
-	counter := chunk.Default()
+	// A counter of its own (one token per byte), to see that estimate uses
+	// Config.Tokens; without one, a token per rune.
+	bytes := func(s string) int { return len(s) }
 	sys, usr := `Answer with <seg id="N">translation</seg>.`, user
-	counted := replyTokens + 2*messageTokens + counter.Count(sys) + counter.Count(usr)
 	msgs := translateReq().Messages
-	tests := []struct {
-		name string
-		req  Request
-		want int
-	}{
-		{"caller sized both", Request{Messages: msgs, PromptTokens: 300, ExpectedOutputTokens: 200, MaxTokens: 999}, 500},
-		{"max tokens as the answer", Request{Messages: msgs, PromptTokens: 300, MaxTokens: 999}, 1299},
-		{"answer as long as the user message", Request{Messages: msgs, PromptTokens: 300}, 300 + counter.Count(usr)},
-		{"prompt counted", Request{Messages: msgs, ExpectedOutputTokens: 7}, counted + 7},
-		{"all counted", Request{Messages: msgs}, counted + counter.Count(usr)},
-	}
 	s := fakeopenai.New(t, fakeopenai.Options{})
-	c, _ := newClient(t, s, Config{TPM: 1000})
 	off, _ := newClient(t, s, Config{})
-	for _, tt := range tests {
-		if got := c.estimate(tt.req); got != tt.want {
-			t.Errorf("%s: estimate = %d, want %d", tt.name, got, tt.want)
+	for _, counter := range []struct {
+		name  string
+		cfg   func(string) int
+		count func(string) int
+	}{
+		{"Config.Tokens", bytes, bytes},
+		{"default", nil, utf8.RuneCountInString},
+	} {
+		counted := replyTokens + 2*messageTokens + counter.count(sys) + counter.count(usr)
+		tests := []struct {
+			name string
+			req  Request
+			want int
+		}{
+			{"caller sized both", Request{Messages: msgs, PromptTokens: 300, ExpectedOutputTokens: 200, MaxTokens: 999}, 500},
+			{"max tokens as the answer", Request{Messages: msgs, PromptTokens: 300, MaxTokens: 999}, 1299},
+			{"answer as long as the user message", Request{Messages: msgs, PromptTokens: 300}, 300 + counter.count(usr)},
+			{"prompt counted", Request{Messages: msgs, ExpectedOutputTokens: 7}, counted + 7},
+			{"all counted", Request{Messages: msgs}, counted + counter.count(usr)},
 		}
-		if got := off.estimate(tt.req); got != 0 {
-			t.Errorf("%s: estimate without TPM = %d, want 0", tt.name, got)
+		c, _ := newClient(t, s, Config{TPM: 1000, Tokens: counter.cfg})
+		for _, tt := range tests {
+			if got := c.estimate(tt.req); got != tt.want {
+				t.Errorf("%s: %s: estimate = %d, want %d", counter.name, tt.name, got, tt.want)
+			}
+			if got := off.estimate(tt.req); got != 0 {
+				t.Errorf("%s: estimate without TPM = %d, want 0", tt.name, got)
+			}
 		}
+	}
+	if n, r := len(usr), utf8.RuneCountInString(usr); n == r {
+		t.Fatalf("the user message is ASCII (%d bytes): the two counters agree", n)
 	}
 }
 

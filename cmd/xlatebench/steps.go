@@ -568,7 +568,7 @@ func (b *bench) dryRuns(ctx context.Context) error {
 		b.printf("   %d files\n", n)
 		var notes []string
 		if n == 1000 {
-			notes = append(notes, b.check(6, "dry-run over 1,000 files: wall seconds", r.Wall.Seconds(), "<", 2))
+			notes = append(notes, b.check(6, "dry-run over 1,000 files: wall seconds", r.Wall.Seconds(), "<", 4))
 		}
 		b.line("  wall", fmt.Sprintf("%8.3f s", r.Wall.Seconds()), notes...)
 		b.line("  CPU (user+sys)", fmt.Sprintf("%8.3f s", r.CPU.Seconds()))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/pipeline"
@@ -192,6 +193,7 @@ func newClient(o options, logger *slog.Logger) (*llm.OpenAI, error) {
 		Backoff:      o.backoff,
 		RPM:          o.rpm,
 		TPM:          o.tpm,
+		Tokens:       chunk.Default().Count,
 		Logger:       logger,
 		Azure:        o.provider.azure,
 		APIVersion:   o.apiVersion,
