@@ -109,3 +109,73 @@ func TestLooksChinese(t *testing.T) {
 }
 
 // TestPromptsUseTargetLanguage checks that every prompt of a request names
+
+func TestJoin(t *testing.T) {
+	tests := []struct {
+		lang  string
+		parts []string
+		want  string
+	}{
+		{"English", []string{"One.", "Two."}, "One. Two."},
+		{"English", []string{"One.\n", "Two."}, "One.\nTwo."},
+		{"Japanese", []string{"一つ。", "二つ。"}, "一つ。二つ。"},
+		{"Traditional Chinese", []string{"一。", "二。"}, "一。二。"},
+		{"Klingon", []string{"a", "b"}, "a b"},
+	}
+	for _, tt := range tests {
+		if got := Lookup(tt.lang).Join(tt.parts); got != tt.want {
+			t.Errorf("%s: Join(%q) = %q, want %q", tt.lang, tt.parts, got, tt.want)
+		}
+	}
+}
+
+func TestWrongScript(t *testing.T) {
+	src := "这是一个用于测试长度的句子，足够长了。" // more than 10 Han characters
+	tests := []struct {
+		lang, src, out string
+		want           bool
+	}{
+		{"Japanese", src, "This is English.", true},
+		{"Japanese", src, "これは日本語です。", false},
+		{"Russian", src, "This is English.", true},
+		{"Russian", src, "Это русский.", false},
+		{"English", src, "This is English.", false},
+		{"German", src, "This is English.", false}, // Latin either way
+		{"Klingon", src, "whatever", false},        // unknown: not checked
+		{"Japanese", "短句。", "Short.", false},       // too short a source to judge
+	}
+	for _, tt := range tests {
+		if got := Lookup(tt.lang).WrongScript(tt.src, tt.out); got != tt.want {
+			t.Errorf("%s: WrongScript(%q, %q) = %v, want %v", tt.lang, tt.src, tt.out, got, tt.want)
+		}
+	}
+}
+
+func TestHanAndCJK(t *testing.T) {
+	for s, want := range map[string]int{"": 0, "abc": 0, "中文abc": 2, "日本語のテキスト": 3, "한국어": 0} {
+		if got := HanCount(s); got != want {
+			t.Errorf("HanCount(%q) = %d, want %d", s, got, want)
+		}
+		if got := NeedsTranslation(s); got != (want > 0) {
+			t.Errorf("NeedsTranslation(%q) = %v", s, got)
+		}
+	}
+	for name, want := range map[string]bool{"English": false, "Russian": false, "Japanese": true, "ko": true, "zh-TW": true, "zh": true, "Klingon": false} {
+		if got := Lookup(name).CJK(); got != want {
+			t.Errorf("%s: CJK() = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestUntranslatedKeepsParenthesizedNames(t *testing.T) {
+	src := "习近平会见了马克龙。"
+	for out, want := range map[string]bool{
+		"Xi Jinping (习近平) met Macron.": false, // a name's original, not the source left
+		"Xi Jinping（习近平）met Macron.":   false,
+		"习近平会见了马克龙 (Xi met Macron).":   true,
+	} {
+		if got := Lookup("English").Untranslated(src, out); got != want {
+			t.Errorf("Untranslated(%q) = %v, want %v", out, got, want)
+		}
+	}
+}
