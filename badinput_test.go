@@ -6,7 +6,6 @@ package main_test
 // of the batch, and never leave temporary files behind.
 
 import (
-	"github.com/xlate/xlate/lang"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/lang"
 )
 
 // goodSrc is the good file of every batch.

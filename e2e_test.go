@@ -6,7 +6,6 @@ package main_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/lang"
 )
 
 var xlateBin string

@@ -27,7 +27,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"html"
 	"io/fs"
 	"net/url"
@@ -48,6 +47,7 @@ import (
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/lang"
 )
 
 // hugoTimeout bounds one site build.

@@ -3,7 +3,6 @@ package translate
 import (
 	"context"
 	"errors"
-	"github.com/xlate/xlate/lang"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/lang"
 	"github.com/xlate/xlate/llm"
 )
 

@@ -3,13 +3,13 @@ package translate
 import (
 	"context"
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
+	"github.com/xlate/xlate/lang"
 )
 
 func TestWrongScriptAndLength(t *testing.T) {

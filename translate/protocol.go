@@ -2,13 +2,13 @@ package translate
 
 import (
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/lang"
 )
 
 // The segment protocol. Each piece of text travels in the user message as

@@ -25,7 +25,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -36,6 +35,7 @@ import (
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/lang"
 	"github.com/xlate/xlate/llm"
 )
 
@@ -123,15 +123,15 @@ type Stats struct {
 
 // New returns a Translator.
 func New(client llm.Client, store cache.Store, counter chunk.Counter, opts Options) *Translator {
-	lang := lang.Lookup(opts.Lang)
-	opts.Lang = lang.Name
+	l := lang.Lookup(opts.Lang)
+	opts.Lang = l.Name
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
 	}
 	if store == nil {
 		store = cache.Nop{}
 	}
-	return &Translator{client: client, store: store, counter: counter, opts: opts, lang: lang, flights: map[string]*flight{}}
+	return &Translator{client: client, store: store, counter: counter, opts: opts, lang: l, flights: map[string]*flight{}}
 }
 
 // Stats returns the translator's counters.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/lang"
 	"github.com/xlate/xlate/llm"
 )
 

@@ -2,11 +2,11 @@ package translate
 
 import (
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"strings"
 	"unicode"
 
 	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/lang"
 )
 
 // The validator judges each answer as a translation of its segment, not only

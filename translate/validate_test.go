@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/xlate/xlate/lang"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/internal/fakeopenai"
+	"github.com/xlate/xlate/lang"
 )
 
 // pair is a source segment and a human or published translation of it.
