@@ -175,6 +175,12 @@ func TestErrorMessage(t *testing.T) {
 		{`{"code":"batch_expired","message":"not answered in time"}`, "batch_expired: not answered in time"},
 		{`{"error":{"message":"too long","type":"BadRequestError","param":null,"code":400}}`, "400: too long"},
 		{`{"message":"only a message"}`, "only a message"},
+		{`{"code":null,"message":"null code"}`, "null code"},
+		{`{"code":{"n":1},"message":"odd code"}`, `{"n":1}: odd code`},
+		{`{"error":"vLLM, as a string"}`, "vLLM, as a string"},
+		{`{"type":"server_error"}`, `{"type":"server_error"}`},
+		{`[1,2]`, `[1,2]`},
+		{``, ""},
 	}
 	for _, tc := range tests {
 		if got := errorMessage(json.RawMessage(tc.raw)); got != tc.want {
