@@ -173,6 +173,8 @@ func TestErrorMessage(t *testing.T) {
 		{`null`, ""},
 		{`"boom"`, "boom"},
 		{`{"code":"batch_expired","message":"not answered in time"}`, "batch_expired: not answered in time"},
+		{`{"code":"only_a_code"}`, "only_a_code"},
+		{`{"message":"only a message"}`, "only a message"},
 		{`{"error":{"message":"too long","type":"BadRequestError","param":null,"code":400}}`, "400: too long"},
 		{`{"message":"only a message"}`, "only a message"},
 		{`{"code":null,"message":"null code"}`, "null code"},

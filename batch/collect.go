@@ -333,7 +333,13 @@ func errorMessage(raw json.RawMessage) string {
 	if code == "" && msg == "" {
 		return string(raw)
 	}
-	return strings.TrimPrefix(code+": "+msg, ": ")
+	switch {
+	case code == "":
+		return msg
+	case msg == "":
+		return code
+	}
+	return code + ": " + msg
 }
 
 // readResults calls fn for each line of a results file, and badLine with

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -130,6 +131,14 @@ func IsTransient(err error) bool {
 	var req *openai.RequestError
 	if errors.As(err, &req) {
 		return req.HTTPStatusCode == http.StatusTooManyRequests || req.HTTPStatusCode >= 500
+	}
+	if IsSystemic(err) {
+		return false // a wrong base URL or key: asking again cannot help
+	}
+	// A *url.Error is a net.Error itself: judge what it wraps.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	return isNetError(err) || errors.Is(err, io.ErrUnexpectedEOF)
 }

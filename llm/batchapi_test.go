@@ -328,6 +328,9 @@ func TestIsTransient(t *testing.T) {
 		{"connection lost", answerWith{err: io.ErrUnexpectedEOF}, false, true},
 		{"download cut short", answerWith{status: 200, contentType: "application/octet-stream", body: `{"custom_id":"a","resp`, cut: true}, true, true},
 		{"batch cut short", answerWith{status: 200, contentType: "application/json", body: `{"id":"batch_1","status":"comp`, cut: true}, false, true},
+		// A web page where the API should be: the base URL is wrong, and
+		// asking again cannot help.
+		{"HTML page", answerWith{status: 200, contentType: "text/html", body: "<html><body>Welcome</body></html>"}, false, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

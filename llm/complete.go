@@ -109,8 +109,9 @@ func (c *OpenAI) request(req Request) openai.ChatCompletionRequest {
 }
 
 // ChatBody is the JSON body Complete sends for req to model, without
-// streaming: what a line of a batch input file carries. HTML characters
-// are left unescaped, as in the rest of the line.
+// streaming: what a line of a batch input file carries. The messages' own
+// encoding (go-openai's) escapes <, > and & as \u003c…; the JSON means
+// the same.
 func ChatBody(model string, req Request) (json.RawMessage, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
