@@ -318,12 +318,13 @@ func TestBatchCollectFromVLLM(t *testing.T) {
 // TestBatchInterruptedCollectResumes: Ctrl-C while collect waits for a
 // batch stops it cleanly (exit 130); a prepare then refuses to drop the
 // submitted round; once the batch ends, collect picks up its results.
+// (faultDir's round 1, like the corpus's, leaves a round 2 to prepare.)
 func TestBatchInterruptedCollectResumes(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{BatchSteps: -1}) // batches move only when told
 	environ := env(t, srv, t.TempDir())
 	job := filepath.Join(t.TempDir(), "job")
 	out := filepath.Join(t.TempDir(), "out")
-	if r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, filepath.Join("testdata", "corpus")); r.code != 0 {
+	if r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, faultDir(t)); r.code != 0 {
 		t.Fatalf("prepare: exit %d\n%s", r.code, r.stderr)
 	}
 	if r := runXlate(t, environ, nil, "batch", "submit", job); r.code != 0 {
