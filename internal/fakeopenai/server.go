@@ -38,9 +38,10 @@
 // malformed JSON, broken segment answers, truncation, reasoning blocks).
 // Options.Latency, TTFT and TokensPerSecond pace every answer; they default
 // to zero so tests run fast. Every wait ends when the client goes away or
-// the server is closed. A paced stream is flushed event by event; an
-// unpaced one as the connection's buffer fills, before a cut (stall,
-// reset, bad JSON) and at its end: the same bytes, in fewer writes.
+// the server is closed. A stream's events are flushed when the next one
+// is not yet due, as the connection's buffer fills, before a cut (stall,
+// reset, bad JSON) and at its end: the same bytes at the same pace as one
+// write per event, in fewer writes.
 //
 // # Rate limits
 //
@@ -885,9 +886,10 @@ func (a *answer) stream(f Fault, text, finish string) {
 		ID: fmt.Sprintf("chatcmpl-fake-%d", a.rec.N), Object: "chat.completion.chunk",
 		Created: time.Now().Unix(), Model: a.rec.Model, SystemFingerprint: "fp_fake",
 	}
-	// Unpaced, the events go out as fast as the connection takes them: they
-	// are flushed together (when the buffer fills, before a cut and at the
-	// end) rather than one write each, which only costs CPU.
+	// The events go out as they are due: unpaced, as fast as the connection
+	// takes them, flushed together (when the buffer fills, before a cut and
+	// at the end) rather than one write each, which only costs CPU; paced,
+	// every event that is due is flushed before the wait for the next.
 	paced := tps > 0
 	send := func(delta map[string]string, fin *string) bool {
 		c := base
@@ -923,11 +925,17 @@ func (a *answer) stream(f Fault, text, finish string) {
 		}
 		if paced {
 			due := start.Add(time.Duration(float64(sent) / tps * float64(time.Second)))
-			if !a.wait(time.Until(due)) {
-				return
+			if wait := time.Until(due); wait > 0 {
+				// What is due is sent before the wait.
+				if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+					return
+				}
+				if !a.wait(wait) {
+					return
+				}
 			}
 		}
-		if !a.write(rc, content.event(deltas[i]), paced) {
+		if !a.write(rc, content.event(deltas[i]), false) {
 			return
 		}
 		sent += Tokens(deltas[i])
