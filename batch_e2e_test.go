@@ -14,14 +14,15 @@ import (
 )
 
 var reference struct {
-	once sync.Once
-	dir  string
-	err  error
+	once   sync.Once
+	dir    string
+	report string // the run's --report (TestDryRunPlansADirectory)
+	err    error
 }
 
 // onlineReference translates testdata/corpus online (chat completions, a
-// fault-free fake of its own) once per test binary and returns the output
-// directory.
+// fault-free fake of its own, a new cache, -q) once per test binary and
+// returns the output directory; reference.report is the run's report.
 func onlineReference(t *testing.T) string {
 	t.Helper()
 	reference.once.Do(func() {
@@ -32,7 +33,8 @@ func onlineReference(t *testing.T) string {
 		}
 		defer srv.Close()
 		reference.dir = filepath.Join(filepath.Dir(xlateBin), "online-reference")
-		r := runXlate(t, env(t, srv, filepath.Join(filepath.Dir(xlateBin), "online-cache")), nil, "-q", "-o", reference.dir, filepath.Join("testdata", "corpus"))
+		reference.report = filepath.Join(filepath.Dir(xlateBin), "online-report.json")
+		r := runXlate(t, env(t, srv, filepath.Join(filepath.Dir(xlateBin), "online-cache")), nil, "-q", "--report", reference.report, "-o", reference.dir, filepath.Join("testdata", "corpus"))
 		if r.code != 0 {
 			reference.err = fmt.Errorf("online run: exit %d: %s", r.code, r.stderr)
 		}
