@@ -14,15 +14,17 @@ import (
 )
 
 var reference struct {
-	once   sync.Once
-	dir    string
-	report string // the run's --report (TestDryRunPlansADirectory)
-	err    error
+	once     sync.Once
+	dir      string
+	report   string         // the run's --report (TestDryRunPlansADirectory)
+	requests map[string]int // the requests the fake got, by kind (TestTwoProcessesPayOnce)
+	err      error
 }
 
 // onlineReference translates testdata/corpus online (chat completions, a
 // fault-free fake of its own, a new cache, -q) once per test binary and
-// returns the output directory; reference.report is the run's report.
+// returns the output directory; reference.report is the run's report,
+// reference.requests the requests it made.
 func onlineReference(t *testing.T) string {
 	t.Helper()
 	reference.once.Do(func() {
@@ -37,6 +39,10 @@ func onlineReference(t *testing.T) string {
 		r := runXlate(t, env(t, srv, filepath.Join(filepath.Dir(xlateBin), "online-cache")), nil, "-q", "--report", reference.report, "-o", reference.dir, filepath.Join("testdata", "corpus"))
 		if r.code != 0 {
 			reference.err = fmt.Errorf("online run: exit %d: %s", r.code, r.stderr)
+		}
+		reference.requests = map[string]int{}
+		for _, q := range srv.Requests() {
+			reference.requests[q.Kind]++
 		}
 	})
 	if reference.err != nil {
