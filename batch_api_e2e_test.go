@@ -15,7 +15,10 @@ import (
 
 // Batch files true to the real APIs: the model the lines name, what
 // --from accepts, the file limits, the counts and OpenAI's enqueued token
-// limit, each through the binary against the in-repo fake.
+// limit, each through the binary against the in-repo fake. Their input is
+// faultDir (seven corpus files, every input shape), whose batch files have
+// every kind of line; only the enqueued token limit needs the corpus's
+// number of requests (four parts of 20).
 
 // vllmRun runs the job's batch files through the fake's vLLM run_batch
 // with opts and returns the collect arguments naming its output files.
@@ -87,9 +90,9 @@ func planned(t *testing.T, stdout string) int {
 func TestBatchVLLMServedModel(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{})
 	environ := offline(t, srv)
-	corpus := filepath.Join("testdata", "corpus")
+	in := faultDir(t)
 	job := filepath.Join(t.TempDir(), "job")
-	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, corpus)
+	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, in)
 	if r.code != 0 || !strings.Contains(r.stdout, "model:    fake-model (every request line names it; vLLM run_batch: --served-model-name fake-model)") {
 		t.Fatalf("prepare: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -104,7 +107,7 @@ func TestBatchVLLMServedModel(t *testing.T) {
 	}
 
 	job2 := filepath.Join(t.TempDir(), "job")
-	r = runXlate(t, environ, nil, "batch", "prepare", "--model", served, "-o", job2, corpus)
+	r = runXlate(t, environ, nil, "batch", "prepare", "--model", served, "-o", job2, in)
 	if r.code != 0 || !strings.Contains(r.stdout, "model:    "+served+" ") {
 		t.Fatalf("prepare --model: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -126,7 +129,7 @@ func TestBatchFromRefusesRequests(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{})
 	environ := offline(t, srv)
 	job := filepath.Join(t.TempDir(), "job")
-	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, filepath.Join("testdata", "corpus"))
+	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, faultDir(t))
 	if r.code != 0 {
 		t.Fatalf("prepare: exit %d\n%s", r.code, r.stderr)
 	}
@@ -165,7 +168,7 @@ func TestBatchFromRefusesRequests(t *testing.T) {
 func TestBatchLimitFlags(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{})
 	environ := offline(t, srv)
-	in := filepath.Join("testdata", "corpus")
+	in := faultDir(t)
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -201,7 +204,7 @@ func TestBatchCountsOncePerRequest(t *testing.T) {
 	environ := offline(t, srv)
 	job := filepath.Join(t.TempDir(), "job")
 	out := filepath.Join(t.TempDir(), "out")
-	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, filepath.Join("testdata", "corpus"))
+	r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, faultDir(t))
 	if r.code != 0 {
 		t.Fatalf("prepare: exit %d\n%s", r.code, r.stderr)
 	}

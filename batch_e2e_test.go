@@ -14,14 +14,17 @@ import (
 )
 
 var reference struct {
-	once sync.Once
-	dir  string
-	err  error
+	once     sync.Once
+	dir      string
+	report   string         // the run's --report (TestDryRunPlansADirectory)
+	requests map[string]int // the requests the fake got, by kind (TestTwoProcessesPayOnce)
+	err      error
 }
 
 // onlineReference translates testdata/corpus online (chat completions, a
-// fault-free fake of its own) once per test binary and returns the output
-// directory.
+// fault-free fake of its own, a new cache, -q) once per test binary and
+// returns the output directory; reference.report is the run's report,
+// reference.requests the requests it made.
 func onlineReference(t *testing.T) string {
 	t.Helper()
 	reference.once.Do(func() {
@@ -32,9 +35,14 @@ func onlineReference(t *testing.T) string {
 		}
 		defer srv.Close()
 		reference.dir = filepath.Join(filepath.Dir(xlateBin), "online-reference")
-		r := runXlate(t, env(t, srv, filepath.Join(filepath.Dir(xlateBin), "online-cache")), nil, "-q", "-o", reference.dir, filepath.Join("testdata", "corpus"))
+		reference.report = filepath.Join(filepath.Dir(xlateBin), "online-report.json")
+		r := runXlate(t, env(t, srv, filepath.Join(filepath.Dir(xlateBin), "online-cache")), nil, "-q", "--report", reference.report, "-o", reference.dir, filepath.Join("testdata", "corpus"))
 		if r.code != 0 {
 			reference.err = fmt.Errorf("online run: exit %d: %s", r.code, r.stderr)
+		}
+		reference.requests = map[string]int{}
+		for _, q := range srv.Requests() {
+			reference.requests[q.Kind]++
 		}
 	})
 	if reference.err != nil {
@@ -318,12 +326,13 @@ func TestBatchCollectFromVLLM(t *testing.T) {
 // TestBatchInterruptedCollectResumes: Ctrl-C while collect waits for a
 // batch stops it cleanly (exit 130); a prepare then refuses to drop the
 // submitted round; once the batch ends, collect picks up its results.
+// (faultDir's round 1, like the corpus's, leaves a round 2 to prepare.)
 func TestBatchInterruptedCollectResumes(t *testing.T) {
 	srv := fakeopenai.New(t, fakeopenai.Options{BatchSteps: -1}) // batches move only when told
 	environ := env(t, srv, t.TempDir())
 	job := filepath.Join(t.TempDir(), "job")
 	out := filepath.Join(t.TempDir(), "out")
-	if r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, filepath.Join("testdata", "corpus")); r.code != 0 {
+	if r := runXlate(t, environ, nil, "batch", "prepare", "-o", job, faultDir(t)); r.code != 0 {
 		t.Fatalf("prepare: exit %d\n%s", r.code, r.stderr)
 	}
 	if r := runXlate(t, environ, nil, "batch", "submit", job); r.code != 0 {

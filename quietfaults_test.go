@@ -159,8 +159,9 @@ func TestFaultsQuietDamageSometimes(t *testing.T) {
 			if r.code != 0 || clean.Count() != 0 {
 				t.Errorf("cached re-run: exit %d, %d requests, want 0: %s", r.code, clean.Count(), r.stderr)
 			}
+			againOut := readOutputs(t, again2)
 			for name, w := range want {
-				if readOutputs(t, again2)[name] != w {
+				if againOut[name] != w {
 					t.Errorf("cached re-run: %s differs: a damaged answer reached the cache", name)
 				}
 			}

@@ -2,7 +2,9 @@ package fakeopenai
 
 import (
 	"maps"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -183,5 +185,44 @@ func TestTranslateSegmentsGlossary(t *testing.T) {
 	}
 	if plain != "<seg id=\"1\">"+Translate("马斯克和奥尔特曼，马斯克。")+"</seg>\n<seg id=\"2\">"+Translate("没有术语。")+"</seg>" {
 		t.Errorf("without a glossary line the answer changed: %q", plain)
+	}
+}
+
+// TestParseSegmentsIsSegRE: ParseSegments and classify find what segRE
+// finds, on edge cases and on random strings made of the pieces of the
+// syntax.
+func TestParseSegmentsIsSegRE(t *testing.T) {
+	viaRE := func(s string) []Segment {
+		var segs []Segment
+		for _, m := range segRE.FindAllStringSubmatch(s, -1) {
+			segs = append(segs, Segment{ID: m[1], Text: m[2]})
+		}
+		return segs
+	}
+	long := strings.Repeat("i", 32)
+	cases := []string{
+		"", "<seg id=\"1\">a</seg>", "<seg id=\"\">a</seg>", "<seg id=\"" + long + "\">a</seg>", "<seg id=\"" + long + "x\">a</seg>",
+		"<seg id=\"" + strings.Repeat("段", 32) + "\">a</seg>", "<seg id=\"" + strings.Repeat("段", 33) + "\">a</seg>",
+		"<seg id=\"" + strings.Repeat("\xff", 32) + "\">a</seg>", "<seg id=\"" + strings.Repeat("\xff", 33) + "\">a</seg>",
+		"<seg id=\"1\">a</seg><seg id=\"2\"></seg>", "<seg id=\"1\">a<seg id=\"2\">b</seg>", "<seg id=\"1\" >a</seg>",
+		"<seg id=\"a<b\">x</seg>", "<seg id=\"a>b\">x</seg>", "<seg id=\"1\">no end", "x<seg id=\"<seg id=\"2\">y</seg>",
+		"<seg id=\"1\"\">x</seg>", "<seg id=\"1\nb\">x\n</seg>", "<seg id=\"1\">\xff</seg>", translateUser,
+	}
+	pieces := []string{`<seg id="`, `">`, `</seg>`, `"`, `<`, `>`, "a", "12", "段", "\n", "\xff", `<seg`, `</se`, long}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 5000 {
+		var b strings.Builder
+		for range rng.IntN(24) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		if got, want := ParseSegments(s), viaRE(s); !slices.Equal(got, want) {
+			t.Fatalf("ParseSegments(%q) = %q, segRE finds %q", s, got, want)
+		}
+		if got, want := hasSegment(s), segRE.MatchString(s); got != want {
+			t.Fatalf("hasSegment(%q) = %v, segRE.MatchString %v", s, got, want)
+		}
 	}
 }

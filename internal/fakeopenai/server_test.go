@@ -1,6 +1,7 @@
 package fakeopenai
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -603,5 +604,26 @@ func TestInvalidRequests(t *testing.T) {
 	}
 	if s.Count() != 4 {
 		t.Errorf("Count = %d, want 4", s.Count())
+	}
+}
+
+// TestContentEventsAreEncoded: the stream's content events are the bytes
+// encoding/json gives for the whole chunk, whatever the delta holds.
+func TestContentEventsAreEncoded(t *testing.T) {
+	base := chunk{ID: "chatcmpl-fake-7", Object: "chat.completion.chunk", Created: 1700000000, Model: "m\"<&>\u2028", SystemFingerprint: "fp_fake"}
+	e := newContentEvents(base)
+	if e.head == nil {
+		t.Fatal("no template")
+	}
+	deltas := []string{"", "abcd", "你好，世", "<seg", "id=\"", "\\n", "\n\t\r", "\x00\x1f\x7f", "&<>'", "\u2028\u2029", "a\u2028", "\xff\xfe", "\xe2\x80", "😀😀", "\ufffd"}
+	deltas = append(deltas, split(TranslateSegments(translateUser)+Summarize(translateUser), deltaRunes)...)
+	for _, d := range deltas {
+		want, err := eventBytes(e.chunk(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.event(d); !bytes.Equal(got, want) {
+			t.Errorf("delta %q: event\n%s\nwant\n%s", d, got, want)
+		}
 	}
 }
