@@ -364,6 +364,8 @@ func TestReadTMXErrors(t *testing.T) {
 		{"no root", "<?xml version=\"1.0\"?>\n\n", "", "no root element"},
 		{"tu without a Chinese source", good + "<tu creationdate=\"20240101T000000Z\">\n<tuv xml:lang=\"en\"><seg>two</seg></tuv>\n<tuv xml:lang=\"fr\"><seg>deux</seg></tuv>\n</tu>\n" + end,
 			"<tu creationdate", "without a Chinese source"},
+		{"tu start tag on two lines", good + "<tu\n  creationdate=\"20240101T000000Z\">\n<tuv xml:lang=\"en\"><seg>two</seg></tuv>\n</tu>\n" + end,
+			"<tu\n  creationdate", "without a Chinese source"},
 		{"tu with only a traditional source", strings.Replace(good, `srclang="zh-CN"`, `srclang="en"`, 1) + "<tu>\n<tuv xml:lang=\"zh-TW\"><seg>二</seg></tuv>\n<tuv xml:lang=\"en\"><seg>two</seg></tuv>\n</tu>\n" + end,
 			"<tu>\n<tuv xml:lang=\"zh-TW\"", "without a Chinese source"},
 		{"empty source", good + "<tu>\n<tuv xml:lang=\"en\"><seg>two</seg></tuv>\n<tuv xml:lang=\"zh-CN\"><seg>  </seg></tuv>\n</tu>\n" + end,
