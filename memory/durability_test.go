@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -80,7 +81,7 @@ func TestPinSurvivesKill(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGKILL on Windows")
 	}
-	for round := 0; round < 4; round++ {
+	for round := 0; round < 6; round++ {
 		dir := t.TempDir()
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), helperEnv+"="+dir)
@@ -96,7 +97,39 @@ func TestPinSurvivesKill(t *testing.T) {
 		// plus a random delay, so the kill lands anywhere in a write.
 		lastPin := map[int]int{} // key -> last version reported pinned
 		lastRec := 0
+		var once sync.Once
+		kill := func() {
+			once.Do(func() {
+				if err := cmd.Process.Kill(); err != nil { // SIGKILL
+					t.Error(err)
+				}
+			})
+		}
 		killAfter := 20 + rand.IntN(60)
+		exited := make(chan struct{})
+		watch := func() {
+			// Kill as soon as a temporary file shows up: in the middle of
+			// a write.
+			go func() {
+				for {
+					select {
+					case <-exited:
+						return
+					default:
+					}
+					if hasTemp(dir) {
+						kill()
+						return
+					}
+				}
+			}()
+		}
+		if round%2 == 1 {
+			// Odd rounds aim at the middle of a write, once the child has
+			// written a few times (after 300 reports if that never comes).
+			killAfter = 300
+		}
+		watchAt := 10 + rand.IntN(20)
 		lines := make(chan string)
 		go func() {
 			sc := bufio.NewScanner(stdout)
@@ -129,18 +162,20 @@ func TestPinSurvivesKill(t *testing.T) {
 					lastRec = v
 				}
 				n++
+				if round%2 == 1 && n == watchAt {
+					watch()
+				}
 				if n == killAfter {
 					time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
-					if err := cmd.Process.Kill(); err != nil { // SIGKILL
-						t.Fatal(err)
-					}
+					kill()
 				}
 			case <-deadline:
-				cmd.Process.Kill()
+				kill()
 				t.Fatal("child did not report in time")
 			}
 		}
 		err = cmd.Wait()
+		close(exited)
 		if err == nil || !strings.Contains(err.Error(), "killed") {
 			t.Fatalf("round %d: child ended with %v, want killed", round, err)
 		}
@@ -214,5 +249,72 @@ func TestPinSurvivesKill(t *testing.T) {
 			t.Errorf("round %d: no generation after pins", round)
 		}
 		t.Logf("round %d: killed after %d reports, %d pins on disk, %d temporary files left", round, n, len(pins), temps)
+	}
+}
+
+// hasTemp reports a temporary file anywhere in dir.
+func hasTemp(dir string) bool {
+	found := false
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), tmpPref) {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// TestReadersNeverSeeTornFiles rewrites one pin and one record with large
+// values while other goroutines read the files directly: every read must
+// find a whole file (old or new), never a partly written one.
+func TestReadersNeverSeeTornFiles(t *testing.T) {
+	m := open(t, t.TempDir())
+	const src = "长句子。"
+	pdir, pname := m.pinPath("English", src)
+	pfile := filepath.Join(pdir, pname)
+	rdir, rname := m.recordPath("/out/torn.md")
+	rfile := filepath.Join(rdir, rname)
+	stop := make(chan struct{})
+	done := make(chan int)
+	for _, file := range []string{pfile, rfile} {
+		go func(file string) {
+			reads := 0
+			for {
+				select {
+				case <-stop:
+					done <- reads
+					return
+				default:
+				}
+				data, err := os.ReadFile(file)
+				if err != nil {
+					continue // not written yet
+				}
+				reads++
+				if file == pfile {
+					if _, ok := decodePin(pname, data); !ok {
+						t.Errorf("read a torn pin file (%d bytes)", len(data))
+					}
+				} else if _, ok := decodeRecord(data); !ok {
+					t.Errorf("read a torn record file (%d bytes)", len(data))
+				}
+			}
+		}(file)
+	}
+	for v := 0; v < 20 && !t.Failed(); v++ {
+		text := strings.Repeat(fmt.Sprintf("version %d ", v), 10000) // ~100 KB
+		if err := m.Pin(Entry{Lang: "English", Source: src, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		r := sampleRecord("/out/torn.md")
+		r.Input = []byte(text)
+		if err := m.SetRecord(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	if reads := <-done + <-done; reads == 0 {
+		t.Error("the readers read nothing")
 	}
 }
