@@ -19,7 +19,8 @@
 // none, never a torn one, and a write that returned nil survives kill -9 and
 // a power cut. Several processes may write at once: the last rename wins per
 // file, and no lock is needed. A process killed mid-write can leave a
-// ".tmp-*" file behind; readers never look at those.
+// ".tmp-*" file behind; readers never look at those, and the next write to
+// the same directory removes those older than an hour.
 //
 // Directories are created 0700 and files 0600, and only when something is
 // written: [Open], [Memory.Pinned], [Memory.Pins], [Memory.Generation],
@@ -113,11 +114,14 @@ func Open(dir string) (*Memory, error) {
 func (m *Memory) Dir() string { return m.dir }
 
 const (
-	pinsDir  = "pins"
-	genFile  = "generation"
-	tmpPref  = ".tmp-"
-	pinExt   = ".json"
-	pinMagic = 1 // pinFile.Format
+	pinsDir = "pins"
+	genFile = "generation"
+	tmpPref = ".tmp-"
+	// staleTemp is the age after which a temporary file is a killed
+	// writer's leftover, removed by the next write to its directory.
+	staleTemp = time.Hour
+	pinExt    = ".json"
+	pinMagic  = 1 // pinFile.Format
 )
 
 // pinFile is a pin as stored on disk.
@@ -471,6 +475,7 @@ func (m *Memory) writeFiles(files []pendingFile) error {
 		if err := syncDir(d); err != nil {
 			return fmt.Errorf("memory: %w", err)
 		}
+		sweepTemps(d)
 	}
 	return nil
 }
@@ -496,9 +501,8 @@ func writeTemp(dir, name string, data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// mkdir creates dir (m.dir or a directory below it) and its missing parents
-// 0700, fsyncing each parent in which it created one, so that the new
-// directory entries are durable too.
+// mkdir creates dir and its missing parents 0700, fsyncing each parent in
+// which it created one, so that the new directory entries are durable too.
 func (m *Memory) mkdir(dir string) error {
 	if fi, err := os.Stat(dir); err == nil {
 		if !fi.IsDir() {
@@ -507,12 +511,10 @@ func (m *Memory) mkdir(dir string) error {
 		return nil
 	}
 	parent := filepath.Dir(dir)
-	if dir != m.dir && strings.HasPrefix(dir, m.dir+string(filepath.Separator)) {
+	if parent != dir {
 		if err := m.mkdir(parent); err != nil {
 			return err
 		}
-	} else if err := os.MkdirAll(parent, 0o700); err != nil {
-		return err
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -521,6 +523,23 @@ func (m *Memory) mkdir(dir string) error {
 		return err
 	}
 	return syncDir(parent)
+}
+
+// sweepTemps removes the temporary files a killed writer left in dir. Only
+// old ones: a younger one may be another process's write in progress.
+func sweepTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), tmpPref) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // syncDir fsyncs a directory so that renames and removals in it are

@@ -473,3 +473,58 @@ func TestConcurrentPinAndRead(t *testing.T) {
 		t.Errorf("%d pin files, %d parse", n, len(pins))
 	}
 }
+
+func TestWriteSweepsStaleTemps(t *testing.T) {
+	m := open(t, t.TempDir())
+	dir, _ := m.pinPath("English", "一")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, tmpPref+"killed.json-1")
+	fresh := filepath.Join(dir, tmpPref+"inflight.json-2")
+	for _, f := range []string{stale, fresh} {
+		if err := os.WriteFile(f, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Pin(Entry{Lang: "English", Source: "一", Text: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("stale temporary file not removed (stat: %v)", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a recent temporary file (maybe a write in progress) was removed: %v", err)
+	}
+}
+
+// BenchmarkPinned measures the lookup xlate makes for every segment.
+func BenchmarkPinned(b *testing.B) {
+	m, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var es []Entry
+	for i := 0; i < 2000; i++ {
+		es = append(es, Entry{Lang: "English", Source: fmt.Sprintf("第%d句话，有一些中文。", i), Text: "text"})
+	}
+	if err := m.Pin(es...); err != nil {
+		b.Fatal(err)
+	}
+	if m, err = Open(m.Dir()); err != nil {
+		b.Fatal(err)
+	}
+	m.Pinned("English", "warm up")
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			m.Pinned("English", es[i%len(es)].Source)
+			i++
+		}
+	})
+}

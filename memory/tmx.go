@@ -212,7 +212,7 @@ func escAttr(s string) string {
 // malformed XML, a root that is not <tmx>, a tuv with no language, a tu
 // without a Chinese source tuv, an empty source, or a target code for which
 // name returns "" (a caller that wants to keep such targets returns the
-// code itself).
+// code itself; a nil name keeps every code as the language).
 func ReadTMX(r io.Reader, file string, name func(code string) string) ([]Entry, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -221,6 +221,9 @@ func ReadTMX(r io.Reader, file string, name func(code string) string) ([]Entry, 
 	data, err = toUTF8(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s:1: %v", file, err)
+	}
+	if name == nil {
+		name = func(code string) string { return code }
 	}
 	t := &tmxReader{d: xml.NewDecoder(bytes.NewReader(data)), file: file, name: name}
 	t.d.Strict = true
