@@ -344,6 +344,7 @@ func (m *Memory) pin(es []Entry, skipSame bool) (ImportStats, error) {
 		} else if old.Text == e.Text {
 			st.Same++
 			if skipSame || old.Model == e.Model && old.Origin == e.Origin {
+				stored = append(stored, old) // for this Memory's index, which may predate it
 				continue
 			}
 		} else {
@@ -358,11 +359,10 @@ func (m *Memory) pin(es []Entry, skipSame bool) (ImportStats, error) {
 		writes = append(writes, pendingFile{dir: dir, name: name, data: append(data, '\n')})
 		stored = append(stored, e)
 	}
-	if len(writes) == 0 {
-		return st, nil
-	}
-	if err := m.writeFiles(writes); err != nil {
-		return ImportStats{}, err
+	if len(writes) > 0 {
+		if err := m.writeFiles(writes); err != nil {
+			return ImportStats{}, err
+		}
 	}
 	m.mu.Lock()
 	if m.loaded {
@@ -371,6 +371,9 @@ func (m *Memory) pin(es []Entry, skipSame bool) (ImportStats, error) {
 		}
 	}
 	m.mu.Unlock()
+	if len(writes) == 0 {
+		return st, nil
+	}
 	if err := m.bumpGeneration(); err != nil {
 		return ImportStats{}, err
 	}

@@ -201,6 +201,39 @@ func TestPinnedSeesOwnWritesAfterLoading(t *testing.T) {
 	}
 }
 
+func TestPinOfAPinAnotherProcessMadeIsVisible(t *testing.T) {
+	// a loads its index; b (another process) pins; a pins the same entry,
+	// which has nothing to write: a must still see its own pin.
+	e := Entry{Lang: "English", Source: "一", Text: "one", Origin: "/out/a.md"}
+	tests := []struct {
+		name string
+		do   func(a *Memory) error
+	}{
+		{"Pin", func(a *Memory) error { return a.Pin(e) }},
+		{"Import", func(a *Memory) error { _, err := a.Import([]Entry{e}); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, b := open(t, dir), open(t, dir)
+			a.Pinned("English", "二") // loads a's index, empty
+			if err := b.Pin(e); err != nil {
+				t.Fatal(err)
+			}
+			gen := a.Generation()
+			if err := tt.do(a); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := a.Pinned("English", "一"); !ok || got.Text != "one" {
+				t.Errorf("a pinned it but does not see it: %+v, %v", got, ok)
+			}
+			if a.Generation() != gen {
+				t.Error("pinning an identical entry changed the generation")
+			}
+		})
+	}
+}
+
 func TestPinRejectsBadEntries(t *testing.T) {
 	good := Entry{Lang: "English", Source: "好", Text: "good"}
 	tests := []struct {
