@@ -60,6 +60,9 @@ func env(t *testing.T, srv *fakeopenai.Server, cacheDir string) []string {
 		"OPENAI_BASE_URL=" + srv.URL(),
 		"OPENAI_API_KEY=" + testKey,
 		"XLATE_CACHE_DIR=" + cacheDir,
+		// The memory goes with the cache: runs that share a cache share
+		// it, as one user's runs do.
+		"XLATE_MEMORY_DIR=" + cacheDir + "-memory",
 		"XLATE_MODEL=fake-model",
 	}
 }

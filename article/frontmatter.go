@@ -322,3 +322,10 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// ParseFrontMatter reads the front matter at the top of data (UTF-8) alone,
+// without parsing the body: NoFrontMatter when there is none.
+func ParseFrontMatter(data []byte) (FrontMatter, error) {
+	fm, _, err := splitFrontMatter(strings.TrimPrefix(string(data), "\uFEFF"))
+	return fm, err
+}

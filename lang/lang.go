@@ -310,3 +310,18 @@ func NeedsTranslation(s string) bool {
 	}
 	return false
 }
+
+// codes are the BCP 47 codes of the known languages.
+var codes = map[string]string{
+	"English": "en", "German": "de", "French": "fr", "Spanish": "es", "Portuguese": "pt", "Italian": "it",
+	"Dutch": "nl", "Polish": "pl", "Turkish": "tr", "Vietnamese": "vi", "Indonesian": "id", "Russian": "ru",
+	"Ukrainian": "uk", "Greek": "el", "Arabic": "ar", "Hebrew": "he", "Hindi": "hi", "Thai": "th",
+	"Japanese": "ja", "Korean": "ko", "Simplified Chinese": "zh-Hans", "Traditional Chinese": "zh-Hant",
+}
+
+// Code returns the BCP 47 code of the language called name (as Lookup
+// reads it), or false for a name Lookup does not know.
+func Code(name string) (string, bool) {
+	c, ok := codes[Lookup(name).Name]
+	return c, ok
+}

@@ -179,3 +179,26 @@ func TestUntranslatedKeepsParenthesizedNames(t *testing.T) {
 		}
 	}
 }
+
+func TestCode(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"English", "en", true}, {"", "en", true}, {"ja", "ja", true}, {"Deutsch", "de", true},
+		{"zh-TW", "zh-Hant", true}, {"简体中文", "zh-Hans", true}, {"pt-BR", "pt", true},
+		{"Klingon", "", false},
+	} {
+		if got, ok := Code(c.name); got != c.want || ok != c.ok {
+			t.Errorf("Code(%q) = %q, %v; want %q, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+	for _, li := range languages {
+		if _, ok := codes[li.name]; !ok {
+			t.Errorf("%s has no code", li.name)
+		}
+		if code := codes[li.name]; Lookup(code).Name != li.name {
+			t.Errorf("Lookup(%q) = %q, want %q", code, Lookup(code).Name, li.name)
+		}
+	}
+}

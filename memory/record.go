@@ -34,6 +34,7 @@ type Record struct {
 	TLDR     string            // summary as written
 	Points   []string          // key points as written
 	Meta     map[string]string // front matter key -> hash of its value as written (opaque here)
+	Kept     []string          // front matter keys a person added or changed, carried into every rewrite
 	Prev     *Record           // the record before this one; Prev.Prev is always nil when stored
 }
 
@@ -41,6 +42,10 @@ type Record struct {
 type Pair struct {
 	Source string `json:"source"`
 	Text   string `json:"text"`
+	// Person tells that Text is a person's (a pinned translation), which
+	// this output keeps while its source is pinned, whatever other files
+	// pin for the same source.
+	Person bool `json:"person,omitempty"`
 }
 
 const (
@@ -69,13 +74,14 @@ type recordFile struct {
 	TLDR      string            `json:"tldr,omitempty"`
 	Points    []string          `json:"points,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
+	Kept      []string          `json:"kept,omitempty"`
 	Prev      *recordFile       `json:"prev,omitempty"`
 }
 
 func toFile(r *Record, withPrev bool) *recordFile {
 	f := &recordFile{Format: recordMagic, Path: r.Path, Sum: r.Sum, Written: r.Written, Model: r.Model, Lang: r.Lang,
 		Layout: r.Layout, Syntax: r.Syntax, HugoLang: r.HugoLang, Title: r.Title, Segments: r.Segments,
-		TLDR: r.TLDR, Points: r.Points, Meta: r.Meta}
+		TLDR: r.TLDR, Points: r.Points, Meta: r.Meta, Kept: r.Kept}
 	if utf8.Valid(r.Input) {
 		s := string(r.Input)
 		f.InputText = &s
@@ -91,7 +97,7 @@ func toFile(r *Record, withPrev bool) *recordFile {
 func fromFile(f *recordFile) Record {
 	r := Record{Path: f.Path, Sum: f.Sum, Written: f.Written, Model: f.Model, Lang: f.Lang, Layout: f.Layout,
 		Syntax: f.Syntax, HugoLang: f.HugoLang, Title: f.Title, Segments: f.Segments, TLDR: f.TLDR,
-		Points: f.Points, Meta: f.Meta}
+		Points: f.Points, Meta: f.Meta, Kept: f.Kept}
 	switch {
 	case f.InputText != nil && *f.InputText != "":
 		r.Input = []byte(*f.InputText)

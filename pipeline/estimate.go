@@ -46,14 +46,25 @@ const (
 // Estimate works out what Article would request for an input, consulting
 // the cache, without sending anything.
 func (p *Pipeline) Estimate(data []byte) (Estimate, error) {
+	return p.estimate(data, nil)
+}
+
+// estimate is Estimate for an output that replaces what pr describes: its
+// edits are used as pins already.
+func (p *Pipeline) estimate(data []byte, pr *prior) (Estimate, error) {
 	a, texts, err := p.load(data)
 	if err != nil {
 		return Estimate{}, err
 	}
 	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
+	if wantSum {
+		_, pinned := p.pinnedSummary(pr, a)
+		wantSum = !pinned
+	}
 	// Across files, a paragraph is asked for once (the cache or a request
 	// in flight serves its repeats): the first file to plan it claims it.
-	t := p.Translator.Plan(translate.Input{Title: a.Title, Texts: texts, Brief: wantSum}, translate.PlanOptions{Claim: p.claims.Claim})
+	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum, Pinned: p.pins(pr, a.Title, texts)}
+	t := p.Translator.Plan(in, translate.PlanOptions{Claim: p.claims.Claim})
 	chunks := len(t.Requests)
 	e := Estimate{
 		Files:          1,

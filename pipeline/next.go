@@ -66,7 +66,11 @@ func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summa
 	a, texts := in0.a, in0.texts
 	wantSum := p.Summarizer != nil && len(texts) > 0
 	haveSum := wantSum && p.Summarizer.Has(a.Title, texts)
-	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
+	if wantSum && !haveSum {
+		_, haveSum = p.pinnedSummary(nil, a)
+	}
+	// A person's translations (the memory's pins) are never asked for.
+	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum, Pinned: p.pins(nil, a.Title, texts)}
 	plan := p.Translator.Plan(in, translate.PlanOptions{Claim: planned.Claim, SkipParts: true})
 	if plan.Missing() > 0 {
 		return Pending{Translations: plan.Requests}, nil

@@ -77,8 +77,12 @@ func (p *Pipeline) outputKey(data []byte) string {
 	if p.Summarizer != nil {
 		sum = p.Summarizer.Fingerprint()
 	}
+	pins := ""
+	if p.Memory != nil {
+		pins = p.Memory.Generation() // a new pin may change any output
+	}
 	return cache.Key("output", outputFormat, build(), p.Translator.Fingerprint(), sum,
-		p.Layout.String(), p.Model, p.Syntax.String(), p.HugoLang, string(data))
+		p.Layout.String(), p.Model, p.Syntax.String(), p.HugoLang, pins, string(data))
 }
 
 // cachedOutput returns the output recorded for key, if any. A record is

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/memory"
 	"github.com/xlate/xlate/render"
 	"github.com/xlate/xlate/summarize"
 	"github.com/xlate/xlate/translate"
@@ -41,6 +43,16 @@ type Pipeline struct {
 	// input costs one cache read on a re-run: no parsing and no lookup per
 	// segment. Usually the same store as the translations'.
 	Outputs cache.Store
+	// Memory, when set, is the translation memory: the translations a
+	// person pinned, which win over any model's, and the record of every
+	// output written, from which a person's edits are read back (see
+	// edits.go). Lang is the target language's name as the memory keys
+	// it.
+	Memory *memory.Memory
+	Lang   string
+	// Force overwrites an output that cannot be read back (see
+	// readPrior), after saving it as NAME.orig.
+	Force bool
 
 	claims Claims // texts a dry run's estimates planned
 }
@@ -63,14 +75,26 @@ type Result struct {
 	// written without it (every translation is there, and cached), and is
 	// not recorded as finished, so the next run asks for the summary alone.
 	SummaryErr error
+	// Pinned counts the texts that had a person's translation.
+	Pinned int
+
+	written *written // what went into Markdown; nil when it came from Outputs
 }
 
 // Article processes one input.
 func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
+	return p.article(ctx, data, nil)
+}
+
+// article processes one input whose output replaces what pr describes
+// (nil: the output goes to standard output).
+func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result, error) {
 	var key string
 	if p.Outputs != nil {
 		key = p.outputKey(data)
-		if res, ok := p.cachedOutput(key); ok {
+		// A recorded output that is as xlate wrote it can be served whole;
+		// one that needs a new record (or none) is made again.
+		if res, ok := p.cachedOutput(key); ok && (pr == nil || pr.data != nil && pr.hasRec && pr.edits == nil && !pr.orig && pr.unrecorded == nil && checksum(res.Markdown) == pr.rec.Sum) {
 			return res, nil
 		}
 	}
@@ -88,6 +112,9 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 	)
 	wantSum := p.Summarizer != nil && len(texts) > 0
 	if wantSum {
+		sum, haveSum = p.pinnedSummary(pr, a)
+	}
+	if wantSum && !haveSum {
 		var release func()
 		sum, haveSum, release, err = p.Summarizer.Claim(ctx, a.Title, texts)
 		if err != nil {
@@ -97,7 +124,7 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 			defer release()
 		}
 	}
-	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum}
+	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum, Pinned: p.pins(pr, a.Title, texts)}
 	tr, err := p.Translator.Translate(ctx, in)
 	if err != nil {
 		return Result{}, err
@@ -117,12 +144,16 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 		}
 	}
 
+	if pr != nil && pr.unrecorded != nil {
+		// No record: what differs from this run's text is a person's.
+		pr.unrecordedEdits(a, texts, &tr, &sum)
+	}
+
 	title := tr.Title
 	if title == "" {
 		title = englishTitle(sum.TLDR, tr.Texts)
 	}
-	var buf bytes.Buffer
-	err = render.Markdown(&buf, render.Document{
+	doc := render.Document{
 		Article:  a,
 		Title:    title,
 		Lang:     p.HugoLang,
@@ -130,14 +161,28 @@ func (p *Pipeline) Article(ctx context.Context, data []byte) (Result, error) {
 		TLDR:     sum.TLDR,
 		Points:   sum.Points,
 		Model:    p.Model,
-	}, p.Layout)
-	if err != nil {
+	}
+	if pr != nil && len(pr.keep) > 0 {
+		doc.Keep, doc.KeepKeys = pr.meta, pr.keep
+	}
+	var buf bytes.Buffer
+	if err := render.Markdown(&buf, doc, p.Layout); err != nil {
 		return Result{}, fmt.Errorf("render: %w", err)
 	}
-	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached)
-	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects, SummaryErr: sumErr}
+	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached || haveSum)
+	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects, SummaryErr: sumErr,
+		Pinned: tr.Pinned, written: &written{article: a, doc: doc, pinned: in.Pinned}}
+	if pr != nil && pr.unrecorded != nil && len(pr.edits) > 0 {
+		res.written.pinned = maps.Clone(in.Pinned)
+		if res.written.pinned == nil {
+			res.written.pinned = map[string]string{}
+		}
+		for _, e := range pr.edits {
+			res.written.pinned[e.source] = e.text
+		}
+	}
 	accepted := slices.ContainsFunc(tr.Suspects, func(s translate.Suspect) bool { return s.Accepted })
-	if key != "" && !accepted && sumErr == nil {
+	if key != "" && !accepted && sumErr == nil && (pr == nil || len(pr.keep) == 0 && pr.unrecorded == nil) {
 		// An output holding an accepted suspect answer is never recorded:
 		// a re-run must not serve it without the warning.
 		p.rememberOutput(key, res)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,12 +9,15 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/xlate/xlate/render"
 
 	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/llm"
@@ -60,6 +64,10 @@ type RunOptions struct {
 	// Warnf reports a file written with a suspect answer that was accepted
 	// (one line per segment, no newline).
 	Warnf func(format string, args ...any)
+	// Notef reports what became of a person's edits in an output (one
+	// line, no newline): kept, no longer matching, or the file saved as
+	// .orig before --force overwrote it.
+	Notef func(format string, args ...any)
 	// Failed, when set, is given each failure (a *FileError) instead of
 	// Errorf, for callers that sort failures by cause.
 	Failed func(err error)
@@ -209,26 +217,91 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
 	}
+	notef := opts.Notef
+	if notef == nil {
+		notef = func(string, ...any) {}
+	}
+	var pr *prior
+	if job.Out != Stdio && p.Memory != nil {
+		// What a person changed in the output is read back before
+		// anything is paid for, and pinned before anything is written.
+		if pr, err = p.readPrior(job.Out, data); err != nil {
+			return Result{}, &FileError{Path: name, Err: err}
+		}
+	}
 	if opts.DryRun {
-		e, err := p.Estimate(data)
+		e, err := p.estimate(data, pr)
 		if err != nil {
 			return Result{}, &FileError{Path: name, Err: err}
 		}
+		if pr != nil && len(pr.edits) > 0 {
+			notef("would keep %s in %s", editCount(pr.edits), job.Out)
+		}
+		if pr != nil && pr.orig {
+			notef("%s: would be overwritten (--force), the old file kept as %s: %s", job.Out, filepath.Base(job.Out)+".orig", pr.why)
+		}
 		return Result{Plan: e, SourceTokens: e.SourceTokens, Cached: e.Requests == 0}, nil
 	}
-	res, err := p.Article(ctx, data)
+	if pr != nil {
+		if err := p.pin(pr, pr.edits, notef); err != nil {
+			return Result{}, &FileError{Path: name, Err: err}
+		}
+	}
+	res, err := p.article(ctx, data, pr)
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
 	}
 	if job.Out == Stdio {
 		_, err = opts.Stdout.Write(res.Markdown)
-	} else {
+	} else if pr == nil {
 		err = atomicfile.Write(job.Out, res.Markdown)
+	} else {
+		n := len(pr.edits)
+		if pr.unrecorded != nil {
+			err = p.pin(pr, pr.edits, notef) // found by comparing with this run's text
+		}
+		switch {
+		case err != nil:
+		case res.written != nil || n > 0:
+			err = p.writeOutput(pr, data, res.Markdown, res.written)
+		case !bytes.Equal(pr.data, res.Markdown):
+			// Served whole from the cache, as its record says it was
+			// written (a run killed between the record and the file).
+			err = atomicfile.Write(job.Out, res.Markdown)
+		}
+		if err == nil {
+			p.reportEdits(pr, res, notef)
+		}
 	}
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
 	}
 	return res, nil
+}
+
+// reportEdits says what became of the person's edits in pr's output.
+func (p *Pipeline) reportEdits(pr *prior, res Result, notef func(string, ...any)) {
+	if pr.orig {
+		notef("%s: overwritten (--force); it %s, the old file is %s", pr.path, strings.TrimPrefix(pr.why, "it "), pr.path+".orig")
+	}
+	if len(pr.edits) == 0 {
+		return
+	}
+	kept, stale := pr.edits, []edit(nil)
+	if w := res.written; w != nil {
+		segs := w.article.Segments(p.Layout == render.English)
+		texts := make([]string, len(segs))
+		for i, s := range segs {
+			texts[i] = s.Text
+		}
+		kept, stale = pr.split(w.article, texts)
+	}
+	if len(kept) > 0 {
+		notef("kept %s in %s", editCount(kept), pr.path)
+	}
+	for _, e := range stale {
+		notef("%s: the edit of %s no longer matches: its original changed; the edit stays pinned for the old text, and the new text is translated", pr.path, e.where)
+	}
 }
 
 // ReadFile reads the input file at path as Run does: a file over

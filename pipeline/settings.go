@@ -5,6 +5,7 @@ import (
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
+	"github.com/xlate/xlate/lang"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/render"
 	"github.com/xlate/xlate/summarize"
@@ -36,6 +37,7 @@ func New(client llm.Client, store cache.Store, s Settings) *Pipeline {
 		Syntax:   s.Syntax,
 		HugoLang: s.HugoLang,
 		Outputs:  store,
+		Lang:     lang.Lookup(s.Lang).Name,
 	}
 	opts := translate.Options{Model: s.Model, Lang: s.Lang, Budget: s.Budget, Glossary: s.Glossary, AcceptSuspect: s.AcceptSuspect}
 	if s.Summary {

@@ -137,3 +137,29 @@ func keepsLinks(src, out string) bool {
 	}
 	return true
 }
+
+// MissingLinks returns the link targets (URLs of links, images and
+// autolinks) of source that text lacks: a person's translation is not
+// checked as a model's is, but must keep the links.
+func MissingLinks(source, text string) []string {
+	_, want := mask(source)
+	_, got := mask(text)
+	have := map[string]int{}
+	for _, u := range got {
+		if !isCode(u) {
+			have[u]++
+		}
+	}
+	var missing []string
+	for _, u := range want {
+		if isCode(u) {
+			continue
+		}
+		if have[u] > 0 {
+			have[u]--
+			continue
+		}
+		missing = append(missing, u)
+	}
+	return missing
+}

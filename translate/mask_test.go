@@ -2,6 +2,7 @@ package translate
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,6 +90,23 @@ func TestMaskCode(t *testing.T) {
 		}
 		if keepsLinks(masked, bad) {
 			t.Errorf("keepsLinks(%q) = true", bad)
+		}
+	}
+}
+
+func TestMissingLinks(t *testing.T) {
+	for _, c := range []struct {
+		src, text string
+		want      []string
+	}{
+		{"见[这里](https://a.cn/x)。", "See [here](https://a.cn/x).", nil},
+		{"见[这里](https://a.cn/x)。", "See here.", []string{"https://a.cn/x"}},
+		{"见<https://a.cn/>和`代码`。", "See <https://a.cn/> and code.", nil},
+		{"[一](https://a.cn/1)[二](https://a.cn/1)", "[one](https://a.cn/1)", []string{"https://a.cn/1"}},
+		{"没有链接。", "No link, [but one](https://b.cn/).", nil},
+	} {
+		if got := MissingLinks(c.src, c.text); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("MissingLinks(%q, %q) = %q, want %q", c.src, c.text, got, c.want)
 		}
 	}
 }

@@ -41,6 +41,7 @@ type Plan struct {
 	Segments     int // distinct texts needing translation (title included)
 	Cached       int // of those, served from the cache
 	Shared       int // of those, claimed by another article (PlanOptions.Claim)
+	Pinned       int // texts a person translated (Input.Pinned), repeats included: never planned
 	SourceTokens int // tokens of all texts needing translation, repeats included
 	// Brief tells that the requests ask for Options.Extra.
 	Brief bool
@@ -105,6 +106,13 @@ func (t *Translator) plan(in Input, counter *memoCounter, admit func(i int, key 
 		seen  = map[string]bool{}
 	)
 	for i, s := range all {
+		if in.pinned(s) {
+			p.Pinned++
+			if known != nil {
+				known[i] = in.Pinned[s]
+			}
+			continue
+		}
 		if !lang.NeedsTranslation(s) {
 			continue
 		}

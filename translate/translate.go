@@ -119,6 +119,9 @@ type Stats struct {
 	Reasks   atomic.Int64
 	Suspect  atomic.Int64
 	Accepted atomic.Int64
+	// Pinned counts the segments a person's translation was used for
+	// (Input.Pinned).
+	Pinned atomic.Int64
 }
 
 // New returns a Translator.
@@ -165,6 +168,11 @@ type Input struct {
 	// (nearly) all of the article: not when some segments come from the
 	// cache.
 	Brief bool
+	// Pinned holds translations a person wrote, by source text (the
+	// title's or a segment's): they are used as given, whatever the model,
+	// prompt or glossary, and never sent or checked. A pinned text counts
+	// as neither requested nor cached.
+	Pinned map[string]string
 }
 
 // Output holds translations aligned with Input.
@@ -184,6 +192,9 @@ type Output struct {
 	// Reasks counts the requests this call made again after a broken or
 	// suspect answer (see Options.MaxReasks).
 	Reasks int
+	// Pinned counts the texts that had a person's translation
+	// (Input.Pinned), repeats included.
+	Pinned int
 	// Suspects lists, in order, the segments that got a suspect answer,
 	// whether a later answer was plausible or the suspect one was
 	// accepted (Options.AcceptSuspect).
@@ -242,7 +253,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 		// Another process working on the same article (a second run over
 		// the same tree) is waited for whole, rather than raced for each
 		// paragraph, which would split the chunks of both.
-		release, err := t.claimArticle(ctx, claimer, all)
+		release, err := t.claimArticle(ctx, claimer, all, in.Pinned)
 		if err != nil {
 			return Output{}, err
 		}
@@ -277,6 +288,9 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	for i, s := range all {
 		switch {
 		case i == 0 && s == "":
+		case in.pinned(s):
+			t.stats.Segments.Add(1)
+			t.stats.Pinned.Add(1)
 		case !lang.NeedsTranslation(s):
 			t.stats.Segments.Add(1)
 			t.stats.Kept.Add(1)
@@ -308,7 +322,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	}
 	defer settle()
 
-	res := Output{Requested: plan.Missing(), SourceTokens: plan.SourceTokens}
+	res := Output{Requested: plan.Missing(), SourceTokens: plan.SourceTokens, Pinned: plan.Pinned}
 	if len(plan.Requests) > 0 {
 		if err := t.execute(ctx, all, plan.Requests, out, &res, st); err != nil {
 			return Output{}, err // the deferred settle releases the waiters
@@ -326,7 +340,7 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	// translation; never a silent gap.
 	first := map[string]int{}
 	for i, s := range all {
-		if !lang.NeedsTranslation(s) {
+		if !lang.NeedsTranslation(s) || in.pinned(s) {
 			continue
 		}
 		j, dup := first[s]
@@ -354,14 +368,20 @@ func (t *Translator) Translate(ctx context.Context, in Input) (Output, error) {
 	return res, nil
 }
 
+// pinned reports whether s has a translation a person wrote.
+func (in Input) pinned(s string) bool {
+	_, ok := in.Pinned[s]
+	return ok && s != ""
+}
+
 // claimArticle claims, across the processes sharing the cache, the texts
 // of an article that the cache lacks, as one: when another process holds
 // the same claim, it waits until that one is done, and the cache has its
 // answers. It returns the claim's release (a no-op when nothing is missing).
-func (t *Translator) claimArticle(ctx context.Context, claimer cache.Claimer, all []string) (func(), error) {
+func (t *Translator) claimArticle(ctx context.Context, claimer cache.Claimer, all []string, pinned map[string]string) (func(), error) {
 	keys := []string{"translate-article", PromptVersion}
 	for i, s := range all {
-		if i == 0 && s == "" || !lang.NeedsTranslation(s) {
+		if _, pin := pinned[s]; pin || i == 0 && s == "" || !lang.NeedsTranslation(s) {
 			continue
 		}
 		if k := t.key(s); !t.has(k) {

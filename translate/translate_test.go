@@ -489,3 +489,55 @@ func TestPartsMatchNotes(t *testing.T) {
 		t.Errorf("after the edit: %d of %d parts keep their texts, want all but one", same, len(sent2))
 	}
 }
+
+func TestTranslatePinned(t *testing.T) {
+	// A person's translation is used as given: never sent, never checked
+	// (this one is far too short and keeps no link), never cached; it wins
+	// over a cached model translation; a repeat of the text gets it too.
+	store, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm := &stubClient{answer: good}
+	if _, err := newTestTranslator(t, warm, store, 1500).Translate(context.Background(), Input{Texts: []string{"第一段，很长的一段话。"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := Input{
+		Title: "标题",
+		Texts: []string{"第一段，很长的一段话。", "第二段。", "Already English.", "第一段，很长的一段话。"},
+		Pinned: map[string]string{
+			"标题":               "My title",
+			"第一段，很长的一段话。":      "Hi.",
+			"Already English.": "Fixed English.",
+		},
+	}
+	c := &stubClient{answer: good}
+	tr := newTestTranslator(t, c, store, 1500)
+	plan := tr.Plan(in, PlanOptions{})
+	if plan.Pinned != 4 || plan.Segments != 1 || len(plan.Requests) != 1 || len(plan.Requests[0].Pieces) != 1 {
+		t.Fatalf("plan: %d pinned, %d segments, %d requests; want 4 pinned and one request for one segment", plan.Pinned, plan.Segments, len(plan.Requests))
+	}
+	out, err := tr.Translate(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Hi.", english("第二段。"), "Fixed English.", "Hi."}
+	if out.Title != "My title" || fmt.Sprint(out.Texts) != fmt.Sprint(want) {
+		t.Fatalf("got %q / %q, want %q", out.Title, out.Texts, want)
+	}
+	if c.count() != 1 || fmt.Sprint(inSeg.FindAllStringSubmatch(c.reqs[0].Messages[1].Content, -1)) != `[[<seg id="1">第二段。</seg> 1 第二段。]]` {
+		t.Errorf("%d requests; want 1 carrying only 第二段", c.count())
+	}
+	if out.Requested != 1 || out.Pinned != 4 || tr.Stats().Pinned.Load() != 4 {
+		t.Errorf("requested %d, pinned %d (stats %d); want 1 and 4", out.Requested, out.Pinned, tr.Stats().Pinned.Load())
+	}
+	// The pin is not cached: without it, the model's translation is back.
+	c2 := &stubClient{answer: good}
+	out2, err := newTestTranslator(t, c2, store, 1500).Translate(context.Background(), Input{Texts: []string{"第一段，很长的一段话。"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out2.Texts[0] != english("第一段，很长的一段话。") || c2.count() != 0 {
+		t.Errorf("unpinned: %q after %d requests; want the cached model translation", out2.Texts[0], c2.count())
+	}
+}

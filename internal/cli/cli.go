@@ -177,7 +177,7 @@ func newApp(s Streams) *cli.App {
 		// The help command stops urfave/cli from adding --help: add it.
 		Flags: append(flags(), cli.HelpFlag),
 		Commands: []*cli.Command{batchCommand(s), cacheCommand(s), completionCommand(s), configCommand(s),
-			helpCommand(), versionCommand()},
+			helpCommand(), tmCommand(s), versionCommand()},
 		Action: func(c *cli.Context) error {
 			inputs := c.Args().Slice()
 			if len(inputs) > 0 {
@@ -229,6 +229,8 @@ type options struct {
 	suffix      string
 	cacheDir    string
 	noCache     bool
+	memoryDir   string
+	force       bool
 	noSummary   bool
 	acceptSus   bool
 	layout      render.Layout
@@ -272,6 +274,8 @@ func resolveOptions(c *cli.Context, st *settings, keyNeeded bool) (options, erro
 		suffix:      suffix(c.String("suffix")),
 		cacheDir:    c.String("cache-dir"),
 		noCache:     c.Bool("no-cache"),
+		memoryDir:   c.String("memory-dir"),
+		force:       c.Bool("force"),
 		noSummary:   c.Bool("no-summary"),
 		acceptSus:   c.Bool("accept-suspect"),
 		chunkTokens: c.Int("chunk-tokens"),

@@ -56,6 +56,7 @@ func isolate(t *testing.T) {
 	}
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XLATE_CACHE_DIR", t.TempDir())
+	t.Setenv("XLATE_MEMORY_DIR", t.TempDir())
 }
 
 // runMain runs Main in process with stdin and returns its exit code and

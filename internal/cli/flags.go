@@ -28,17 +28,18 @@ var settingEnv = map[string]string{
 	"to":                "XLATE_TO",
 	"glossary":          "XLATE_GLOSSARY",
 	"cache-dir":         "XLATE_CACHE_DIR",
+	"memory-dir":        "XLATE_MEMORY_DIR",
 	"config":            "XLATE_CONFIG",
 	"azure-api-version": "AZURE_OPENAI_API_VERSION",
 }
 
 // notInConfig are the flags that describe one run rather than a standing
 // preference: a config file may not set them.
-var notInConfig = map[string]bool{"output": true, "dry-run": true, "report": true, "config": true}
+var notInConfig = map[string]bool{"output": true, "dry-run": true, "report": true, "config": true, "force": true}
 
 // pathSettings hold paths: in a config file, "~/" is the home directory and
 // a relative path is relative to the file's directory.
-var pathSettings = map[string]bool{"cache-dir": true, "glossary": true}
+var pathSettings = map[string]bool{"cache-dir": true, "glossary": true, "memory-dir": true}
 
 // envFor returns the environment variable read for the flag name under
 // provider p ("" = none).
@@ -72,7 +73,9 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Category: catTranslation, Name: "no-summary", Usage: "skip the summary"},
 		&cli.BoolFlag{Category: catTranslation, Name: "accept-suspect", Usage: "when a segment never gets a plausible answer, take its last answer with a warning instead of failing the file (for false alarms; see --report)"},
 		&cli.StringFlag{Category: catOutput, Name: "cache-dir", Usage: "translation cache `DIR` (default: the user cache dir + /xlate) (env XLATE_CACHE_DIR)"},
-		&cli.BoolFlag{Category: catOutput, Name: "no-cache", Usage: "neither read nor write the cache"},
+		&cli.BoolFlag{Category: catOutput, Name: "no-cache", Usage: "neither read nor write the cache (the translation memory is still used)"},
+		&cli.StringFlag{Category: catOutput, Name: "memory-dir", Usage: "translation memory `DIR`: your pinned translations and the record of each output written (default: $XDG_DATA_HOME/xlate or ~/.local/share/xlate) (env XLATE_MEMORY_DIR)"},
+		&cli.BoolFlag{Category: catOutput, Name: "force", Usage: "overwrite an output whose hand edits cannot be read back, after saving it as NAME.orig"},
 
 		// Requests.
 		&cli.IntFlag{Category: catRequests, Name: "chunk-tokens", Value: translate.DefaultBudget, Usage: "source tokens per translation request (the chunk budget)"},

@@ -15,6 +15,7 @@ import (
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/glossary"
 	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/memory"
 	"github.com/xlate/xlate/pipeline"
 	"github.com/xlate/xlate/translate"
 )
@@ -62,7 +63,12 @@ func run(ctx context.Context, o options, s Streams) error {
 	if err != nil {
 		return err
 	}
+	mem, err := openMemory(o.memoryDir)
+	if err != nil {
+		return err
+	}
 	p := pipeline.New(client, store, o.settings(gloss))
+	p.Memory, p.Force = mem, o.force
 
 	errorf := st.lines(s.Err)
 	for _, e := range skipped {
@@ -82,6 +88,7 @@ func run(ctx context.Context, o options, s Streams) error {
 	rep := p.Run(ctx, jobs, pipeline.RunOptions{
 		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Failed: failed, Files: 2 * o.concurrency,
 		Warnf:  func(format string, args ...any) { errorf("warning: "+format, args...) },
+		Notef:  notef(o, errorf),
 		DryRun: o.dryRun, Progress: prog.update, Logger: logger,
 	})
 	prog.stop()
@@ -166,6 +173,29 @@ func openStore(o options) (cache.Store, error) {
 		return nil, usageError{err} // "cache: open DIR: ..."
 	}
 	return &warnStore{Store: d, dir: d.Path()}, nil
+}
+
+// openMemory opens the translation memory in dir, or the default one.
+func openMemory(dir string) (*memory.Memory, error) {
+	if dir == "" {
+		var err error
+		if dir, err = memory.DefaultDir(); err != nil {
+			return nil, usageError{fmt.Errorf("no translation memory directory (%v): pass --memory-dir", err)}
+		}
+	}
+	m, err := memory.Open(dir)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("translation memory: %w", err)}
+	}
+	return m, nil
+}
+
+// notef prints what became of hand edits, unless -q.
+func notef(o options, errorf func(string, ...any)) func(string, ...any) {
+	if o.quiet {
+		return nil
+	}
+	return errorf
 }
 
 // newClient returns the LLM client the options describe.
