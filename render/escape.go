@@ -145,14 +145,17 @@ func textLines(s string, keepBlank, firstInline bool) []string {
 // an unescaped backslash).
 func inlineLines(s string) []string {
 	lines := textLines(s, false, true)
-	for i, l := range lines {
+	out := lines[:0]
+	for _, l := range lines {
 		l = strings.TrimRight(l, " ")
 		if n := len(l) - len(strings.TrimRight(l, `\`)); n%2 == 1 {
-			l = strings.TrimRight(l[:len(l)-1], " ")
+			l = strings.TrimRight(l[:len(l)-1], " \t")
 		}
-		lines[i] = l
+		if l != "" { // a lone backslash leaves nothing
+			out = append(out, l)
+		}
 	}
-	return lines
+	return out
 }
 
 // oneLine joins s into a single line (for headings).

@@ -32,15 +32,20 @@ const (
 const MarkerKey = keyTranslationModel
 
 // field is one key the renderer sets in the front matter: a string, or
-// with list set a list of strings.
+// with list set a list of strings, or with raw set a value already
+// encoded in the front matter's format (a kept key, see keep.go).
 type field struct {
 	key, value string
 	list       []string
+	raw        string
 }
 
 // encode writes the field's value with quote for each string: a list is a
 // flow sequence ["a", "b"], which YAML, TOML and JSON all read.
 func (f field) encode(quote func(string) string) string {
+	if f.raw != "" {
+		return f.raw
+	}
 	if f.list == nil {
 		return quote(f.value)
 	}
@@ -139,7 +144,18 @@ func hasPathPrefix(p, prefix string) bool {
 // clean makes s valid UTF-8 with LF line ends and no surrounding space.
 func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if strings.Contains(s, "\r\n") {
+		// Every run of CRs before a LF goes ("\r\r\n" too), so that
+		// clean(clean(s)) == clean(s).
+		var b strings.Builder
+		for line := range strings.SplitAfterSeq(s, "\n") {
+			if l, ok := strings.CutSuffix(line, "\n"); ok {
+				line = strings.TrimRight(l, "\r") + "\n"
+			}
+			b.WriteString(line)
+		}
+		s = b.String()
+	}
 	return strings.TrimSpace(s)
 }
 
@@ -158,30 +174,41 @@ func frontMatter(d Document, desc string) (string, error) {
 	fs := fmFields(d, fresh, desc)
 	switch m.Format {
 	case article.NoFrontMatter:
-		if len(fs) == 0 {
-			return "", nil
-		}
 		var b strings.Builder
-		b.WriteString("---\n")
 		for _, f := range fs {
 			b.WriteString(yamlEntry("", f))
 		}
-		b.WriteString("---\n")
-		return b.String(), nil
+		raw, err := keepEntries(d, article.YAML, b.String(), fs)
+		if err != nil {
+			return "", fmt.Errorf("front matter: yaml: %w", err)
+		}
+		if raw == "" {
+			return "", nil
+		}
+		return "---\n" + raw + "---\n", nil
 	case article.YAML:
 		raw, err := editYAML(m.Raw, fs)
+		if err == nil {
+			raw, err = keepEntries(d, article.YAML, raw, fs)
+		}
 		if err != nil {
 			return "", fmt.Errorf("front matter: yaml: %w", err)
 		}
 		return "---\n" + raw + "---\n", nil
 	case article.TOML:
 		raw, err := editTOML(m.Raw, fs)
+		if err == nil {
+			raw, err = keepEntries(d, article.TOML, raw, fs)
+		}
 		if err != nil {
 			return "", fmt.Errorf("front matter: toml: %w", err)
 		}
 		return "+++\n" + raw + "+++\n", nil
 	case article.JSON:
 		raw, err := editJSON(m.Raw, fs)
+		if err == nil {
+			raw, err = keepEntries(d, article.JSON, raw, fs)
+		}
 		if err != nil {
 			return "", fmt.Errorf("front matter: json: %w", err)
 		}
@@ -263,6 +290,9 @@ func verify(out string, fs []field, decode func(string, *map[string]any) error) 
 		return fmt.Errorf("edited front matter does not parse: %w", err)
 	}
 	for _, f := range fs {
+		if f.raw != "" {
+			continue // checked by the caller
+		}
 		if f.list != nil {
 			got, _ := m[f.key].([]any)
 			ok := len(got) == len(f.list)

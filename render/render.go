@@ -65,6 +65,16 @@
 // The output ends with one newline, has no trailing white space other than
 // two-space hard breaks and never three blank lines in a row; code blocks
 // are written verbatim and are the only exception.
+//
+// # Reading back
+//
+// [Read] is the inverse of [Markdown]: from an output file, possibly edited
+// by hand, and the article it was rendered from, it returns the
+// translations the file shows ([Slots]), or an error wrapping
+// [ErrRestructured] when the file no longer has the structure Markdown
+// gives the article. [Canon] and [CanonSlots] give the form in which Read
+// returns a translation. [Document.Keep] carries front matter entries of
+// the replaced file into the new one (see keep.go).
 package render
 
 import (
@@ -129,6 +139,15 @@ type Document struct {
 	Points []string
 	// Model is the model that translated the article.
 	Model string
+	// Keep, when set, is the front matter of the output file being
+	// replaced (as Read returns it in Slots.Meta); the entries of its
+	// top-level keys KeepKeys are copied into the new front matter,
+	// replacing the new value of that key if it has one, else appended.
+	// They are copied byte for byte when the formats are the same
+	// (comment lines directly above an entry included), re-encoded
+	// otherwise. See keep.go.
+	Keep     *article.FrontMatter
+	KeepKeys []string
 }
 
 // Markdown writes d as a markdown file (front matter and body) to w. It
@@ -374,16 +393,41 @@ func headingText(s string) string {
 
 // list renders the consecutive list items blocks[i:j] as one list.
 func (r *renderer) list(i, j int) string {
+	text := func(k int) []string {
+		if r.layout == English {
+			return textLines(r.shown(k), false, false)
+		}
+		return textLines(r.a.Blocks[k].Text, false, false)
+	}
+	var lines []string
+	for _, it := range r.listItems(i, j, text) {
+		lines = append(lines, prefixLines(it.lines, it.lead, it.cont))
+		if r.layout == Bilingual {
+			if tr := textLines(r.translation(it.k), true, false); len(tr) > 0 {
+				lines = append(lines, prefixLines(tr, it.cont+"> ", it.cont+"> "))
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// listItem is one item of a rendered list: block k, its text lines and
+// the prefixes of its first line (indent and marker) and of the others.
+type listItem struct {
+	k          int
+	lines      []string
+	lead, cont string
+}
+
+// listItems lays out the list items blocks[i:j] with text(k) as item k's
+// lines; an item without lines is left out. Read uses it too.
+func (r *renderer) listItems(i, j int, text func(k int) []string) []listItem {
 	var cols []int   // content column of the last item at each level
 	var counts []int // items so far at each level, for unnumbered items
-	var lines []string
+	var items []listItem
 	for k := i; k < j; k++ {
 		b := r.a.Blocks[k]
-		text := b.Text
-		if r.layout == English {
-			text = r.shown(k)
-		}
-		first := textLines(text, false, false)
+		first := text(k)
 		if len(first) == 0 {
 			continue
 		}
@@ -405,14 +449,9 @@ func (r *renderer) list(i, j int) string {
 		pad := strings.Repeat(" ", indent)
 		cont := pad + strings.Repeat(" ", len(marker)+1)
 		cols = append(cols[:level], len(cont))
-		lines = append(lines, prefixLines(first, pad+marker+" ", cont))
-		if r.layout == Bilingual {
-			if tr := textLines(r.translation(k), true, false); len(tr) > 0 {
-				lines = append(lines, prefixLines(tr, cont+"> ", cont+"> "))
-			}
-		}
+		items = append(items, listItem{k: k, lines: first, lead: pad + marker + " ", cont: cont})
 	}
-	return strings.Join(lines, "\n")
+	return items
 }
 
 func quoteDepth(b article.Block) int { return min(max(b.Level, 1), 20) }
