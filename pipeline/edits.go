@@ -39,6 +39,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/xlate/xlate/article"
@@ -129,8 +130,8 @@ func (p *Pipeline) readPrior(out string, data []byte) (*prior, error) {
 	pr := &prior{path: out, abs: abs}
 	f, err := os.ReadFile(out)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return pr, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return pr, nil // nothing there (writing will say what is wrong)
 	case err != nil:
 		return nil, fmt.Errorf("read the existing output: %w", fileErr(out, err).Err)
 	}
@@ -310,7 +311,17 @@ func readBack(f []byte, rec memory.Record) (render.Slots, *article.Article, erro
 	if a.Title == "" {
 		a.Title = deriveTitle(a)
 	}
-	slots, err := render.Read(f, render.Document{Article: a, Lang: rec.HugoLang, Model: rec.Model}, layout)
+	// The texts as written settle what the structure alone cannot: where
+	// one of several english-layout paragraphs in a row ends, and whether
+	// a summary is due.
+	d := render.Document{Article: a, Lang: rec.HugoLang, Model: rec.Model, TLDR: rec.TLDR, Points: rec.Points}
+	if n := len(a.Segments(layout == render.English)); n == len(rec.Segments) {
+		d.Segments = make([]string, n)
+		for i, s := range rec.Segments {
+			d.Segments[i] = s.Text
+		}
+	}
+	slots, err := render.Read(f, d, layout)
 	return slots, a, err
 }
 
@@ -348,14 +359,20 @@ func (p *Pipeline) readUnrecorded(pr *prior, data []byte) error {
 }
 
 // unrecordedEdits are the translations of an output without a record that
-// differ from this run's: tr and sum are this run's, for article a.
-func (pr *prior) unrecordedEdits(a *article.Article, texts []string, tr *translate.Output, sum *summarize.Summary) {
+// differ from this run's: tr and sum are this run's, for article a
+// rendered as d would render it.
+func (pr *prior) unrecordedEdits(a *article.Article, texts []string, tr *translate.Output, sum *summarize.Summary, d render.Document, layout render.Layout) {
 	s := pr.unrecorded
 	if s == nil {
 		return
 	}
+	d.Segments, d.TLDR, d.Points = tr.Texts, sum.TLDR, sum.Points
+	mine, err := render.CanonSlots(d, layout)
+	if err != nil || len(mine.Segments) != len(s.Segments) {
+		return // cannot compare: nothing is taken for an edit
+	}
 	for i, got := range s.Segments {
-		if i >= len(texts) || got == "" || got == render.Canon(tr.Texts[i]) {
+		if i >= len(texts) || got == "" || got == mine.Segments[i] {
 			continue
 		}
 		if len(translate.MissingLinks(texts[i], got)) > 0 {
@@ -368,19 +385,11 @@ func (pr *prior) unrecordedEdits(a *article.Article, texts []string, tr *transla
 		pr.edits = append(pr.edits, edit{where: "title", source: a.Title, text: s.Title})
 		tr.Title = s.Title
 	}
-	if sum.TLDR != "" && s.TLDR != "" && (s.TLDR != render.Canon(sum.TLDR) || !slices.Equal(s.Points, canonAll(sum.Points))) {
+	if sum.TLDR != "" && s.TLDR != "" && (s.TLDR != mine.TLDR || !slices.Equal(s.Points, mine.Points)) {
 		*sum = summarize.Summary{TLDR: s.TLDR, Points: s.Points}
 		pr.summary = sum
 		pr.edits = append(pr.edits, edit{where: "the summary", source: summarySource(a), text: summaryText(*sum)})
 	}
-}
-
-func canonAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = render.Canon(s)
-	}
-	return out
 }
 
 // pin stores edits in the memory, pinned. It says, through notef, which
@@ -509,10 +518,11 @@ func (p *Pipeline) record(pr *prior, data, md []byte, w *written) memory.Record 
 	slots, err := render.Read(md, w.doc, p.Layout)
 	if err != nil || len(slots.Segments) != len(segs) {
 		// Should not happen (render.Read reads what Markdown writes): the
-		// record then holds the texts as the renderer was given them.
-		slots = render.Slots{Title: w.doc.Title, TLDR: render.Canon(w.doc.TLDR), Points: canonAll(w.doc.Points)}
-		for _, t := range w.doc.Segments {
-			slots.Segments = append(slots.Segments, render.Canon(t))
+		// record then holds what Read would give.
+		if cs, err := render.CanonSlots(w.doc, p.Layout); err == nil && len(cs.Segments) == len(segs) {
+			slots = cs
+		} else {
+			slots = render.Slots{Title: w.doc.Title, Segments: w.doc.Segments, TLDR: w.doc.TLDR, Points: w.doc.Points}
 		}
 	}
 	_, person := w.pinned[w.article.Title]

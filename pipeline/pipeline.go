@@ -146,7 +146,7 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 
 	if pr != nil && pr.unrecorded != nil {
 		// No record: what differs from this run's text is a person's.
-		pr.unrecordedEdits(a, texts, &tr, &sum)
+		pr.unrecordedEdits(a, texts, &tr, &sum, render.Document{Article: a, Lang: p.HugoLang, Model: p.Model, Title: tr.Title}, p.Layout)
 	}
 
 	title := tr.Title
