@@ -312,5 +312,3 @@ func oneLineExcerpt(s string, n int) string {
 	}
 	return string([]rune(s)[:n-1]) + "…"
 }
-
-
