@@ -362,3 +362,92 @@ func TestKill9KeepsEdits(t *testing.T) {
 		}
 	}
 }
+
+// TestEditedTitleSummaryAndChangedInput: the title and the summary are
+// read back too; an input that changed keeps the edits that still match and
+// says which do not; outputs without a record are judged by their model.
+func TestEditedTitleSummaryAndChangedInput(t *testing.T) {
+	in := t.TempDir()
+	src := readFile(t, filepath.Join("testdata", "corpus", editFiles[0]))
+	input := filepath.Join(in, "a.txt")
+	writeText(t, input, src)
+	out := filepath.Join(t.TempDir(), "out")
+	srv := fakeopenai.New(t, fakeopenai.Options{})
+	e := env(t, srv, t.TempDir())
+	if r := runXlate(t, e, nil, "-o", out, in); r.code != 0 {
+		t.Fatalf("first run: %s", r.stderr)
+	}
+	file := filepath.Join(out, "a.md")
+	md := readFile(t, file)
+	title := regexp.MustCompile(`(?m)^title: .*$`)
+	tldr := regexp.MustCompile(`(?m)^\*\*TL;DR:\*\* .*$`)
+	if !title.MatchString(md) || !tldr.MatchString(md) {
+		t.Fatalf("no title or TL;DR in:\n%.1500s", md)
+	}
+	md = title.ReplaceAllString(md, `title: "A Title Written by Hand"`)
+	md = tldr.ReplaceAllString(md, "**TL;DR:** A summary written by hand.")
+	md = bilingualEdit(t, md, "First paragraph, corrected.", 1)
+	md = bilingualEdit(t, md, "Second paragraph, corrected.", 2)
+	writeText(t, file, md)
+	r := runXlate(t, e, nil, "-o", out, in)
+	if r.code != 0 || !strings.Contains(r.stderr, "kept 3 edited translations and the edited summary in "+file) {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	got := readFile(t, file)
+	for _, want := range []string{`title: "A Title Written by Hand"`, "**TL;DR:** A summary written by hand.", `summary: "A summary written by hand."`,
+		"> First paragraph, corrected.\n", "> Second paragraph, corrected.\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after the read-back run, the output lacks %q", want)
+		}
+	}
+
+	// The original of the second edited paragraph changes: that edit no
+	// longer matches (said), the other edits and the summary stay.
+	lines := strings.Split(got, "\n")
+	var changed string
+	for i := range lines {
+		if lines[i] == "> Second paragraph, corrected." {
+			changed = lines[i-2]
+		}
+	}
+	if changed == "" || !strings.Contains(src, changed) {
+		t.Fatalf("cannot find the original of the second edit")
+	}
+	writeText(t, input, strings.Replace(src, changed, changed+"补充一句。", 1))
+	srv.Reset()
+	r = runXlate(t, e, nil, "-o", out, in)
+	if r.code != 0 || !regexp.MustCompile(`the edit of paragraph \d+ no longer matches`).MatchString(r.stderr) ||
+		!strings.Contains(r.stderr, "the edited summary is kept") {
+		t.Errorf("changed input: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	got = readFile(t, file)
+	if strings.Contains(got, "Second paragraph, corrected.") || !strings.Contains(got, "> First paragraph, corrected.\n") ||
+		!strings.Contains(got, "A Title Written by Hand") || !strings.Contains(got, "A summary written by hand.") {
+		t.Errorf("changed input: the output is not as expected:\n%.3000s", got)
+	}
+	if srv.CountKind(fakeopenai.KindTranslate) != 1 {
+		t.Errorf("changed input: %d translation requests, want 1 (the changed paragraph)", srv.CountKind(fakeopenai.KindTranslate))
+	}
+
+	// Without a record (an output of an older xlate): the same model's
+	// file is read against the input, what differs is kept; another
+	// model's, and a file xlate did not write, are left untouched.
+	fresh := env(t, srv, t.TempDir()) // another cache and memory
+	writeText(t, file, strings.Replace(readFile(t, file), "> First paragraph, corrected.", "> First paragraph, corrected twice.", 1))
+	if r := runXlate(t, fresh, nil, "-o", out, in); r.code != 0 || !strings.Contains(r.stderr, "kept ") {
+		t.Errorf("no record, same model: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(readFile(t, file), "> First paragraph, corrected twice.\n") {
+		t.Error("no record, same model: the edit is lost")
+	}
+	other := env(t, srv, t.TempDir())
+	before := readFile(t, file)
+	if r := runXlate(t, other, nil, "--model", "other", "-o", out, in); r.code != 1 || !strings.Contains(r.stderr, "left untouched") || readFile(t, file) != before {
+		t.Errorf("no record, other model: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	mine := filepath.Join(t.TempDir(), "mine.md")
+	writeText(t, mine, "# My own notes\n\nNot written by xlate.\n")
+	if r := runXlate(t, e, nil, "-o", mine, input); r.code != 1 || !strings.Contains(r.stderr, "xlate did not write it") || readFile(t, mine) != "# My own notes\n\nNot written by xlate.\n" {
+		t.Errorf("a file xlate did not write: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

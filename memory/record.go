@@ -35,7 +35,11 @@ type Record struct {
 	Points   []string          // key points as written
 	Meta     map[string]string // front matter key -> hash of its value as written (opaque here)
 	Kept     []string          // front matter keys a person added or changed, carried into every rewrite
-	Prev     *Record           // the record before this one; Prev.Prev is always nil when stored
+	// SummaryPin is the memory source of the person's summary the output
+	// shows ("" if the model's): kept while pinned, also when the article
+	// changes.
+	SummaryPin string
+	Prev       *Record // the record before this one; Prev.Prev is always nil when stored
 }
 
 // Pair is a source text and its translation.
@@ -75,13 +79,14 @@ type recordFile struct {
 	Points    []string          `json:"points,omitempty"`
 	Meta      map[string]string `json:"meta,omitempty"`
 	Kept      []string          `json:"kept,omitempty"`
+	SumPin    string            `json:"summary_pin,omitempty"`
 	Prev      *recordFile       `json:"prev,omitempty"`
 }
 
 func toFile(r *Record, withPrev bool) *recordFile {
 	f := &recordFile{Format: recordMagic, Path: r.Path, Sum: r.Sum, Written: r.Written, Model: r.Model, Lang: r.Lang,
 		Layout: r.Layout, Syntax: r.Syntax, HugoLang: r.HugoLang, Title: r.Title, Segments: r.Segments,
-		TLDR: r.TLDR, Points: r.Points, Meta: r.Meta, Kept: r.Kept}
+		TLDR: r.TLDR, Points: r.Points, Meta: r.Meta, Kept: r.Kept, SumPin: r.SummaryPin}
 	if utf8.Valid(r.Input) {
 		s := string(r.Input)
 		f.InputText = &s
@@ -97,7 +102,7 @@ func toFile(r *Record, withPrev bool) *recordFile {
 func fromFile(f *recordFile) Record {
 	r := Record{Path: f.Path, Sum: f.Sum, Written: f.Written, Model: f.Model, Lang: f.Lang, Layout: f.Layout,
 		Syntax: f.Syntax, HugoLang: f.HugoLang, Title: f.Title, Segments: f.Segments, TLDR: f.TLDR,
-		Points: f.Points, Meta: f.Meta, Kept: f.Kept}
+		Points: f.Points, Meta: f.Meta, Kept: f.Kept, SummaryPin: f.SumPin}
 	switch {
 	case f.InputText != nil && *f.InputText != "":
 		r.Input = []byte(*f.InputText)

@@ -294,22 +294,31 @@ func editedSummary(slots render.Slots, rec memory.Record) (summarize.Summary, bo
 	return summarize.Summary{}, false
 }
 
-// readBack reads file f against the article and settings of rec.
-func readBack(f []byte, rec memory.Record) (render.Slots, *article.Article, error) {
+// recordedArticle parses the input rec was written from.
+func recordedArticle(rec memory.Record) (*article.Article, error) {
 	syntax, err := article.ParseSyntax(rec.Syntax)
 	if err != nil {
 		syntax = article.SyntaxAuto
 	}
+	a, err := article.Parse(rec.Input, syntax)
+	if err != nil {
+		return nil, fmt.Errorf("its recorded input does not parse: %w", err)
+	}
+	if a.Title == "" {
+		a.Title = deriveTitle(a)
+	}
+	return a, nil
+}
+
+// readBack reads file f against the article and settings of rec.
+func readBack(f []byte, rec memory.Record) (render.Slots, *article.Article, error) {
 	layout, err := render.ParseLayout(rec.Layout)
 	if err != nil {
 		return render.Slots{}, nil, fmt.Errorf("its record has an unknown layout %q", rec.Layout)
 	}
-	a, err := article.Parse(rec.Input, syntax)
+	a, err := recordedArticle(rec)
 	if err != nil {
-		return render.Slots{}, nil, fmt.Errorf("its recorded input does not parse: %w", err)
-	}
-	if a.Title == "" {
-		a.Title = deriveTitle(a)
+		return render.Slots{}, nil, err
 	}
 	// The texts as written settle what the structure alone cannot: where
 	// one of several english-layout paragraphs in a row ends, and whether
@@ -463,35 +472,43 @@ func (p *Pipeline) pins(pr *prior, title string, texts []string) map[string]stri
 	return m
 }
 
-// pinnedSummary returns the summary a person wrote for article a.
-func (p *Pipeline) pinnedSummary(pr *prior, a *article.Article) (summarize.Summary, bool) {
-	src := summarySource(a)
-	if pr != nil && pr.summary != nil && p.lang(pr) == p.Lang {
+// pinnedSummary returns the summary a person wrote for article a, and its
+// source in the memory: the one read back from pr's output now, the one
+// that output showed before (while pinned, also if the article changed
+// since), or the one pinned for a.
+func (p *Pipeline) pinnedSummary(pr *prior, a *article.Article) (summarize.Summary, string, bool) {
+	if pr != nil && p.lang(pr) == p.Lang {
 		for _, e := range pr.edits {
-			if e.source == src {
-				return *pr.summary, true
+			if strings.HasPrefix(e.source, SummaryPrefix) && pr.summary != nil {
+				return *pr.summary, e.source, true
+			}
+		}
+		if src := pr.rec.SummaryPin; pr.hasRec && src != "" && p.Memory != nil {
+			if e, ok := p.Memory.Pinned(p.Lang, src); ok {
+				return parseSummary(e.Text), src, true
 			}
 		}
 	}
 	if p.Memory == nil {
-		return summarize.Summary{}, false
+		return summarize.Summary{}, "", false
 	}
+	src := summarySource(a)
 	if e, ok := p.Memory.Pinned(p.Lang, src); ok {
-		return parseSummary(e.Text), true
+		return parseSummary(e.Text), src, true
 	}
-	return summarize.Summary{}, false
+	return summarize.Summary{}, "", false
 }
 
 // split divides pr's edits into those that apply to article a (whose
 // segments are texts) and the stale ones, whose source is no longer in
 // it: they stay pinned for the old text, and the new text is translated.
 func (pr *prior) split(a *article.Article, texts []string) (kept, stale []edit) {
-	have := map[string]bool{a.Title: true, summarySource(a): true}
+	have := map[string]bool{a.Title: true}
 	for _, t := range texts {
 		have[t] = true
 	}
 	for _, e := range pr.edits {
-		if have[e.source] {
+		if have[e.source] || strings.HasPrefix(e.source, SummaryPrefix) { // an edited summary stays
 			kept = append(kept, e)
 		} else {
 			stale = append(stale, e)
@@ -505,6 +522,9 @@ type written struct {
 	article *article.Article
 	doc     render.Document
 	pinned  map[string]string // the person's translations used, by source
+	// summaryPin is the memory source of the person's summary used ("":
+	// none).
+	summaryPin string
 }
 
 // record returns the record of output md, written for w from input data.
@@ -532,7 +552,7 @@ func (p *Pipeline) record(pr *prior, data, md []byte, w *written) memory.Record 
 		_, person := w.pinned[s.Text]
 		r.Segments[i] = memory.Pair{Source: s.Text, Text: slots.Segments[i], Person: person}
 	}
-	r.TLDR, r.Points, r.Kept = slots.TLDR, slots.Points, pr.keep
+	r.TLDR, r.Points, r.Kept, r.SummaryPin = slots.TLDR, slots.Points, pr.keep, w.summaryPin
 	r.Meta = map[string]string{}
 	for k, v := range slots.Meta.Fields {
 		r.Meta[k] = valueHash(v)
@@ -575,6 +595,57 @@ func valueHash(v any) string {
 func checksum(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// reportEdits says what became of the person's edits in pr's output,
+// written as res from input data: kept, or no longer matching an
+// original that changed (read back now, or in an earlier run).
+func (p *Pipeline) reportEdits(pr *prior, res Result, data []byte, notef func(string, ...any)) {
+	if pr.orig {
+		notef("%s: overwritten (--force); it %s, the old file is %s", pr.path, strings.TrimPrefix(pr.why, "it "), pr.path+".orig")
+	}
+	w := res.written
+	if w == nil { // served whole: the input is as recorded
+		if len(pr.edits) > 0 {
+			notef("kept %s in %s", editCount(pr.edits), pr.path)
+		}
+		return
+	}
+	segs := w.article.Segments(p.Layout == render.English)
+	texts := make([]string, len(segs))
+	for i, s := range segs {
+		texts[i] = s.Text
+	}
+	kept, stale := pr.split(w.article, texts)
+	if len(kept) > 0 {
+		notef("kept %s in %s", editCount(kept), pr.path)
+	}
+	if pr.hasRec && !bytes.Equal(pr.rec.Input, data) {
+		// Edits of earlier runs whose original changed since.
+		have := map[string]bool{w.article.Title: true}
+		for _, t := range texts {
+			have[t] = true
+		}
+		for _, e := range stale {
+			have[e.source] = true
+		}
+		for i, s := range append([]memory.Pair{pr.rec.Title}, pr.rec.Segments...) {
+			if s.Person && !have[s.Source] {
+				where := "title"
+				if i > 0 {
+					where = segmentName(i - 1)
+				}
+				have[s.Source] = true
+				stale = append(stale, edit{where: where, source: s.Source})
+			}
+		}
+	}
+	if w.summaryPin != "" && w.summaryPin != summarySource(w.article) {
+		notef("%s: the article changed since its summary was edited; the edited summary is kept: check that it still fits", pr.path)
+	}
+	for _, e := range stale {
+		notef("%s: the edit of %s no longer matches: its original changed; the edit stays pinned for the old text, and the new text is translated", pr.path, e.where)
+	}
 }
 
 // editCount says how many edits were kept, for the run's message.

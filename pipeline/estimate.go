@@ -58,7 +58,7 @@ func (p *Pipeline) estimate(data []byte, pr *prior) (Estimate, error) {
 	}
 	wantSum := p.Summarizer != nil && len(texts) > 0 && !p.Summarizer.Has(a.Title, texts)
 	if wantSum {
-		_, pinned := p.pinnedSummary(pr, a)
+		_, _, pinned := p.pinnedSummary(pr, a)
 		wantSum = !pinned
 	}
 	// Across files, a paragraph is asked for once (the cache or a request

@@ -67,7 +67,7 @@ func (p *Pipeline) Next(ctx context.Context, in0 *Parsed, planned *Claims, summa
 	wantSum := p.Summarizer != nil && len(texts) > 0
 	haveSum := wantSum && p.Summarizer.Has(a.Title, texts)
 	if wantSum && !haveSum {
-		_, haveSum = p.pinnedSummary(nil, a)
+		_, _, haveSum = p.pinnedSummary(nil, a)
 	}
 	// A person's translations (the memory's pins) are never asked for.
 	in := translate.Input{Title: a.Title, Texts: texts, Brief: wantSum && !haveSum, Pinned: p.pins(nil, a.Title, texts)}

@@ -111,8 +111,9 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 		haveSum bool
 	)
 	wantSum := p.Summarizer != nil && len(texts) > 0
+	var sumPin string
 	if wantSum {
-		sum, haveSum = p.pinnedSummary(pr, a)
+		sum, sumPin, haveSum = p.pinnedSummary(pr, a)
 	}
 	if wantSum && !haveSum {
 		var release func()
@@ -147,6 +148,9 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 	if pr != nil && pr.unrecorded != nil {
 		// No record: what differs from this run's text is a person's.
 		pr.unrecordedEdits(a, texts, &tr, &sum, render.Document{Article: a, Lang: p.HugoLang, Model: p.Model, Title: tr.Title}, p.Layout)
+		if pr.summary != nil {
+			sumPin = summarySource(a)
+		}
 	}
 
 	title := tr.Title
@@ -171,7 +175,7 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached || haveSum)
 	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects, SummaryErr: sumErr,
-		Pinned: tr.Pinned, written: &written{article: a, doc: doc, pinned: in.Pinned}}
+		Pinned: tr.Pinned, written: &written{article: a, doc: doc, pinned: in.Pinned, summaryPin: sumPin}}
 	if pr != nil && pr.unrecorded != nil && len(pr.edits) > 0 {
 		res.written.pinned = maps.Clone(in.Pinned)
 		if res.written.pinned == nil {

@@ -17,8 +17,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/xlate/xlate/render"
-
 	"github.com/xlate/xlate/internal/atomicfile"
 	"github.com/xlate/xlate/llm"
 	"github.com/xlate/xlate/translate"
@@ -270,38 +268,13 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 			err = atomicfile.Write(job.Out, res.Markdown)
 		}
 		if err == nil {
-			p.reportEdits(pr, res, notef)
+			p.reportEdits(pr, res, data, notef)
 		}
 	}
 	if err != nil {
 		return Result{}, &FileError{Path: name, Err: err}
 	}
 	return res, nil
-}
-
-// reportEdits says what became of the person's edits in pr's output.
-func (p *Pipeline) reportEdits(pr *prior, res Result, notef func(string, ...any)) {
-	if pr.orig {
-		notef("%s: overwritten (--force); it %s, the old file is %s", pr.path, strings.TrimPrefix(pr.why, "it "), pr.path+".orig")
-	}
-	if len(pr.edits) == 0 {
-		return
-	}
-	kept, stale := pr.edits, []edit(nil)
-	if w := res.written; w != nil {
-		segs := w.article.Segments(p.Layout == render.English)
-		texts := make([]string, len(segs))
-		for i, s := range segs {
-			texts[i] = s.Text
-		}
-		kept, stale = pr.split(w.article, texts)
-	}
-	if len(kept) > 0 {
-		notef("kept %s in %s", editCount(kept), pr.path)
-	}
-	for _, e := range stale {
-		notef("%s: the edit of %s no longer matches: its original changed; the edit stays pinned for the old text, and the new text is translated", pr.path, e.where)
-	}
 }
 
 // ReadFile reads the input file at path as Run does: a file over

@@ -36,6 +36,14 @@ func (s style) prefix() string {
 	return ansiRed + "xlate:" + ansiReset
 }
 
+// notes returns a func that writes one "xlate: ..." information line to
+// w per call, uncoloured, control characters escaped.
+func (s style) notes(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		fmt.Fprintln(w, "xlate: "+escapeControls(fmt.Sprintf(format, args...)))
+	}
+}
+
 // lines returns a func that writes one "xlate: ..." line to w per call,
 // its control characters escaped (a file name's included).
 func (s style) lines(w io.Writer) func(format string, args ...any) {

@@ -88,7 +88,7 @@ func run(ctx context.Context, o options, s Streams) error {
 	rep := p.Run(ctx, jobs, pipeline.RunOptions{
 		Stdin: s.In, Stdout: s.Out, Errorf: errorf, Failed: failed, Files: 2 * o.concurrency,
 		Warnf:  func(format string, args ...any) { errorf("warning: "+format, args...) },
-		Notef:  notef(o, errorf),
+		Notef:  notef(o, prog.wrap(st.notes(s.Err))),
 		DryRun: o.dryRun, Progress: prog.update, Logger: logger,
 	})
 	prog.stop()
