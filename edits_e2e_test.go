@@ -290,6 +290,10 @@ func TestTMXExportImport(t *testing.T) {
 	if r := runXlate(t, e, nil, "tm", "list"); strings.Contains(r.stdout, "Corrected") {
 		t.Errorf("still listed after unpin:\n%s", r.stdout)
 	}
+	// Unpinned, the model's translation is back in the output.
+	if r := runXlate(t, e, nil, "--no-summary", "-o", out, in); r.code != 0 || strings.Contains(readFile(t, file), "Corrected & exported") {
+		t.Errorf("after unpin: exit %d, the output still has the unpinned correction (%s)", r.code, r.stderr)
+	}
 
 	// Bad TMX: one line naming the file and the line; nothing imported.
 	bad := filepath.Join(t.TempDir(), "bad.tmx")
@@ -449,5 +453,35 @@ func TestEditedTitleSummaryAndChangedInput(t *testing.T) {
 	writeText(t, mine, "# My own notes\n\nNot written by xlate.\n")
 	if r := runXlate(t, e, nil, "-o", mine, input); r.code != 1 || !strings.Contains(r.stderr, "xlate did not write it") || readFile(t, mine) != "# My own notes\n\nNot written by xlate.\n" {
 		t.Errorf("a file xlate did not write: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestSameTextEditedTwice: one paragraph corrected differently in two
+// files; each file keeps its own wording, and the run says so.
+func TestSameTextEditedTwice(t *testing.T) {
+	in := t.TempDir()
+	src := readFile(t, filepath.Join("testdata", "corpus", "plain-seed-cnbeta.txt"))
+	writeText(t, filepath.Join(in, "a.txt"), src)
+	writeText(t, filepath.Join(in, "b.txt"), src)
+	out := filepath.Join(t.TempDir(), "out")
+	e := env(t, fakeopenai.New(t, fakeopenai.Options{}), t.TempDir())
+	if r := runXlate(t, e, nil, "-q", "-o", out, in); r.code != 0 {
+		t.Fatalf("first run: %s", r.stderr)
+	}
+	a, b := filepath.Join(out, "a.md"), filepath.Join(out, "b.md")
+	writeText(t, a, bilingualEdit(t, readFile(t, a), "Wording of file a.", 1))
+	if r := runXlate(t, e, nil, "-o", out, in); r.code != 0 {
+		t.Fatalf("read a: %s", r.stderr)
+	}
+	if !strings.Contains(readFile(t, b), "> Wording of file a.\n") {
+		t.Error("a pinned translation is not used for the same text in another file")
+	}
+	writeText(t, b, strings.Replace(readFile(t, b), "> Wording of file a.", "> Wording of file b.", 1))
+	r := runXlate(t, e, nil, "--model", "other", "-o", out, in)
+	if r.code != 0 || !strings.Contains(r.stderr, "was corrected differently in") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(readFile(t, a), "> Wording of file a.\n") || !strings.Contains(readFile(t, b), "> Wording of file b.\n") {
+		t.Error("a file lost its own wording of a text corrected differently elsewhere")
 	}
 }

@@ -115,11 +115,32 @@ func splitJSON(text string) (raw, body string, line int, ok bool) {
 	if start == len(text) || text[start] != '{' {
 		return "", "", 0, false
 	}
-	if next := strings.TrimLeft(text[start+1:], " \t\r\n"); next == "" || (next[0] != '"' && next[0] != '}') {
+	end, ok := JSONEnd(text[start:])
+	if !ok {
 		return "", "", 0, false
 	}
+	end += start
+	body = text[end:]
+	if nl := strings.IndexByte(body, '\n'); nl >= 0 && strings.TrimSpace(body[:nl]) == "" {
+		body = body[nl+1:]
+	} else {
+		body = strings.TrimLeft(body, " \t\r")
+	}
+	return text[start:end], body, 1 + strings.Count(text[:start], "\n"), true
+}
+
+// JSONEnd returns the index just past the "}" that closes the JSON object
+// text starts with, when the "{" is followed by a key (or closes at once)
+// and has a matching "}": how JSON front matter is found.
+func JSONEnd(text string) (int, bool) {
+	if text == "" || text[0] != '{' {
+		return 0, false
+	}
+	if next := strings.TrimLeft(text[1:], " \t\r\n"); next == "" || (next[0] != '"' && next[0] != '}') {
+		return 0, false
+	}
 	depth, inString, escaped := 0, false, false
-	for i := start; i < len(text); i++ {
+	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch {
 		case inString:
@@ -138,17 +159,11 @@ func splitJSON(text string) (raw, body string, line int, ok bool) {
 		case c == '}':
 			depth--
 			if depth == 0 {
-				body = text[i+1:]
-				if nl := strings.IndexByte(body, '\n'); nl >= 0 && strings.TrimSpace(body[:nl]) == "" {
-					body = body[nl+1:]
-				} else {
-					body = strings.TrimLeft(body, " \t\r")
-				}
-				return text[start : i+1], body, 1 + strings.Count(text[:start], "\n"), true
+				return i + 1, true
 			}
 		}
 	}
-	return "", "", 0, false
+	return 0, false
 }
 
 // jsonFrontMatter decodes JSON front matter found by splitJSON.

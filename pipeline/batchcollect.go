@@ -10,6 +10,7 @@ import (
 	"github.com/xlate/xlate/batch"
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/memory"
 )
 
 // BatchCollectOptions configure CollectBatch.
@@ -22,6 +23,11 @@ type BatchCollectOptions struct {
 	Output string
 	// Files is how many outputs are rendered at once.
 	Files int
+	// Memory, Force and Notef: a person's edits in the outputs, as Run
+	// reads them back (Pipeline.Memory, Pipeline.Force, RunOptions.Notef).
+	Memory *memory.Memory
+	Force  bool
+	Notef  func(format string, args ...any)
 }
 
 // BatchCollectReport says what CollectBatch found and did.
@@ -52,6 +58,7 @@ func CollectBatch(ctx context.Context, job *batch.Job, opts BatchCollectOptions)
 		return rep, err
 	}
 	p := New(offline{}, opts.Store, ps)
+	p.Memory, p.Force = opts.Memory, opts.Force
 	rep.CollectReport, err = batch.Collect(ctx, job, opts.CollectOptions, func(job *batch.Job, e *batch.Entry, r batch.Result) batch.Outcome {
 		return accept(job, p, e, r, errorf)
 	})
@@ -63,7 +70,7 @@ func CollectBatch(ctx context.Context, job *batch.Job, opts BatchCollectOptions)
 	for i, f := range job.Files {
 		jobs[i] = Job{In: f.In, Out: filepath.Join(opts.Output, f.Out)}
 	}
-	run := p.Run(ctx, jobs, RunOptions{Files: opts.Files, Failed: func(err error) {
+	run := p.Run(ctx, jobs, RunOptions{Files: opts.Files, Notef: opts.Notef, Failed: func(err error) {
 		var need *NeedsRequest
 		if errors.As(err, &need) {
 			rep.Incomplete++

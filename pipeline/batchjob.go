@@ -16,6 +16,7 @@ import (
 	"github.com/xlate/xlate/cache"
 	"github.com/xlate/xlate/chunk"
 	"github.com/xlate/xlate/llm"
+	"github.com/xlate/xlate/memory"
 	"github.com/xlate/xlate/render"
 )
 
@@ -113,6 +114,8 @@ type BatchPrepareOptions struct {
 	MaxBytes    int64
 	// Errorf reports a file that cannot be planned (one line).
 	Errorf func(format string, args ...any)
+	// Memory holds the pinned translations, which are never asked for.
+	Memory *memory.Memory
 }
 
 // BatchPrepareReport says what PrepareBatch planned.
@@ -175,6 +178,7 @@ func PrepareBatch(ctx context.Context, dir string, opts BatchPrepareOptions) (*b
 	}
 
 	p := New(offline{}, opts.Store, ps)
+	p.Memory = opts.Memory
 	rec := &recorder{}
 	summarizer := New(rec, opts.Store, ps).Summarizer
 	w, err := job.NewWriter(opts.MaxRequests, opts.MaxBytes, chunk.Default().Count)

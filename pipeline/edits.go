@@ -39,8 +39,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/xlate/xlate/article"
 	"github.com/xlate/xlate/cache"
@@ -172,6 +175,72 @@ func (p *Pipeline) readPrior(out string, data []byte) (*prior, error) {
 	pr.orig, pr.why = true, err.Error()
 	pr.edits, pr.summary, pr.unrecorded, pr.meta, pr.keep = nil, nil, nil, nil, nil
 	return pr, nil
+}
+
+// priorResult is an output read back before the run began.
+type priorResult struct {
+	pr  *prior
+	err error
+}
+
+// pinEditsFirst reads back the edited outputs of jobs that xlate has a
+// record of, and pins their edits, before any file is translated: a text a
+// person corrected in one file is then used in every file of the run.
+// Outputs without a record, or as xlate wrote them, are left to runJob. A
+// dry run pins nothing.
+func (p *Pipeline) pinEditsFirst(jobs []Job, opts RunOptions) map[string]*priorResult {
+	if p.Memory == nil || opts.DryRun {
+		return nil
+	}
+	notef := opts.Notef
+	if notef == nil {
+		notef = func(string, ...any) {}
+	}
+	var (
+		mu    sync.Mutex
+		early = map[string]*priorResult{}
+		g     errgroup.Group
+	)
+	g.SetLimit(max(opts.Files, 1))
+	for _, job := range jobs {
+		if job.Out == Stdio {
+			continue
+		}
+		g.Go(func() error {
+			if !p.edited(job.Out) {
+				return nil
+			}
+			pr, err := p.readPrior(job.Out, nil) // a record: the input is not needed
+			if err == nil {
+				err = p.pin(pr, pr.edits, notef)
+			}
+			mu.Lock()
+			early[job.Out] = &priorResult{pr: pr, err: err}
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return early
+}
+
+// edited reports whether output out differs from what its record says
+// xlate wrote there.
+func (p *Pipeline) edited(out string) bool {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return false
+	}
+	f, err := os.ReadFile(out)
+	if err != nil || len(bytes.TrimSpace(f)) == 0 {
+		return false
+	}
+	rec, ok, err := p.Memory.Record(abs)
+	if err != nil || !ok {
+		return false
+	}
+	sum := checksum(f)
+	return sum != rec.Sum && (rec.Prev == nil || sum != rec.Prev.Sum)
 }
 
 // readEdits reads the edits of pr.data against its record (or the one

@@ -119,6 +119,7 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 		}
 	}
 
+	early := p.pinEditsFirst(jobs, opts)
 	g := new(errgroup.Group)
 	g.SetLimit(opts.Files)
 	for _, job := range jobs {
@@ -133,7 +134,7 @@ func (p *Pipeline) Run(ctx context.Context, jobs []Job, opts RunOptions) Report 
 			started++
 			mu.Unlock()
 			start := time.Now()
-			res, err := p.runJob(ctx, job, opts)
+			res, err := p.runJob(ctx, job, opts, early[job.Out])
 			if err == nil && opts.Logger != nil {
 				opts.Logger.Debug("file done", "in", job.In, "out", job.Out, "source_tokens", res.SourceTokens,
 					"from_cache", res.Cached, "elapsed", time.Since(start).Round(time.Millisecond))
@@ -209,7 +210,7 @@ func segmentName(i int) string {
 	return "paragraph " + strconv.Itoa(i+1)
 }
 
-func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result, error) {
+func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions, early *priorResult) (Result, error) {
 	name := displayName(job.In)
 	data, err := readInputCtx(ctx, job.In, opts.Stdin)
 	if err != nil {
@@ -220,11 +221,22 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 		notef = func(string, ...any) {}
 	}
 	var pr *prior
-	if job.Out != Stdio && p.Memory != nil {
+	switch {
+	case early != nil: // read back and pinned before the run began
+		if early.err != nil {
+			return Result{}, &FileError{Path: name, Err: early.err}
+		}
+		pr = early.pr
+	case job.Out != Stdio && p.Memory != nil:
 		// What a person changed in the output is read back before
 		// anything is paid for, and pinned before anything is written.
 		if pr, err = p.readPrior(job.Out, data); err != nil {
 			return Result{}, &FileError{Path: name, Err: err}
+		}
+		if !opts.DryRun {
+			if err := p.pin(pr, pr.edits, notef); err != nil {
+				return Result{}, &FileError{Path: name, Err: err}
+			}
 		}
 	}
 	if opts.DryRun {
@@ -239,11 +251,6 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions) (Result
 			notef("%s: would be overwritten (--force), the old file kept as %s: %s", job.Out, filepath.Base(job.Out)+".orig", pr.why)
 		}
 		return Result{Plan: e, SourceTokens: e.SourceTokens, Cached: e.Requests == 0}, nil
-	}
-	if pr != nil {
-		if err := p.pin(pr, pr.edits, notef); err != nil {
-			return Result{}, &FileError{Path: name, Err: err}
-		}
 	}
 	res, err := p.article(ctx, data, pr)
 	if err != nil {

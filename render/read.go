@@ -181,7 +181,7 @@ func splitOutput(text string) (fm, body string, bodyLine int, err error) {
 		return "", "", 0, fmt.Errorf("unterminated %w: %q on line 1 is never closed", article.ErrFrontMatter, first)
 	}
 	if strings.HasPrefix(text, "{") {
-		if end, ok := jsonEnd(text); ok {
+		if end, ok := article.JSONEnd(text); ok {
 			nl := strings.IndexByte(text[end:], '\n')
 			if nl < 0 {
 				return text[:end] + "\n", "", 1 + strings.Count(text, "\n"), nil
@@ -191,39 +191,6 @@ func splitOutput(text string) (fm, body string, bodyLine int, err error) {
 		}
 	}
 	return "", text, 1, nil
-}
-
-// jsonEnd returns the index just past the "}" that closes the JSON object
-// text starts with, as the article package finds JSON front matter.
-func jsonEnd(text string) (int, bool) {
-	if next := strings.TrimLeft(text[1:], " \t\r\n"); next == "" || (next[0] != '"' && next[0] != '}') {
-		return 0, false
-	}
-	depth, inString, escaped := 0, false, false
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{':
-			depth++
-		case c == '}':
-			depth--
-			if depth == 0 {
-				return i + 1, true
-			}
-		}
-	}
-	return 0, false
 }
 
 // --- Translation text: rendering and its inverse ---

@@ -22,12 +22,7 @@ func batchCommand(s Streams) *cli.Command {
 		Name:            "batch",
 		Usage:           "translate an archive through the OpenAI Batch API or vLLM run_batch: prepare, submit, status, collect",
 		HideHelpCommand: true,
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return cli.ShowSubcommandHelp(c)
-			}
-			return &unknownCommandError{parent: "batch", name: c.Args().First(), guess: closest(c.Args().First(), []string{"prepare", "submit", "status", "collect"})}
-		},
+		Action:          groupAction,
 		Description: `A job directory holds the batch input files (OpenAI batch JSONL), a manifest mapping each
 request back to its paragraphs and files, and the job's state. Every step can be interrupted
 and run again. Long articles take two rounds: their summaries are made from what the first
@@ -153,7 +148,12 @@ func batchPrepare(c *cli.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
+	mem, err := openMemory(o.memoryDir)
+	if err != nil {
+		return err
+	}
 	job, rep, err := pipeline.PrepareBatch(c.Context, dir, pipeline.BatchPrepareOptions{
+		Memory:      mem,
 		Inputs:      o.inputs,
 		Settings:    pipeline.SettingsOf(o.settings(gloss), o.suffix),
 		Store:       store,
@@ -315,7 +315,11 @@ func batchCollect(c *cli.Context, s Streams) error {
 				}
 			},
 		},
-		Store: store, Output: o.output, Files: 2 * o.concurrency,
+		Store: store, Output: o.output, Files: 2 * o.concurrency, Force: o.force,
+		Notef: notef(o, newStyle(s.Err).notes(s.Err)),
+	}
+	if opts.Memory, err = openMemory(o.memoryDir); err != nil {
+		return err
 	}
 	if len(from) == 0 {
 		if opts.API, err = batchAPI(o); err != nil {

@@ -15,23 +15,27 @@ import (
 	"github.com/xlate/xlate/cache"
 )
 
+// groupAction is the action of a command that only groups others: its
+// help without arguments, else an unknown command with the closest name.
+func groupAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowSubcommandHelp(c)
+	}
+	var names []string
+	for _, sc := range c.Command.Subcommands {
+		if !sc.Hidden && sc.Name != "help" {
+			names = append(names, sc.Name)
+		}
+	}
+	return &unknownCommandError{parent: c.Command.Name, name: c.Args().First(), guess: closest(c.Args().First(), names)}
+}
+
 func cacheCommand(s Streams) *cli.Command {
 	return &cli.Command{
 		Name:            "cache",
 		Usage:           "show, prune or clear the translation cache (--cache-dir)",
 		HideHelpCommand: true,
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return cli.ShowSubcommandHelp(c)
-			}
-			var names []string
-			for _, sc := range c.Command.Subcommands {
-				if !sc.Hidden && sc.Name != "help" {
-					names = append(names, sc.Name)
-				}
-			}
-			return &unknownCommandError{parent: "cache", name: c.Args().First(), guess: closest(c.Args().First(), names)}
-		},
+		Action:          groupAction,
 		Description: `Examples:
    xlate cache stats
    xlate cache prune --older-than 30d

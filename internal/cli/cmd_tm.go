@@ -25,22 +25,10 @@ func tmCommand(s Streams) *cli.Command {
 		Name:            "tm",
 		Usage:           "list, unpin, export or import the translation memory (--memory-dir)",
 		HideHelpCommand: true,
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return cli.ShowSubcommandHelp(c)
-			}
-			var names []string
-			for _, sc := range c.Command.Subcommands {
-				if !sc.Hidden && sc.Name != "help" {
-					names = append(names, sc.Name)
-				}
-			}
-			return &unknownCommandError{parent: "tm", name: c.Args().First(), guess: closest(c.Args().First(), names)}
-		},
-		Description: `The memory holds the translations you corrected in xlate's outputs, pinned:
-   a pinned translation is used instead of any model's until you unpin it.
-   It also keeps a record of every output written, from which exports take
-   the model's translations.
+		Action:          groupAction,
+		Description: `The memory holds the translations you corrected in xlate's outputs, pinned: a
+pinned translation is used instead of any model's until you unpin it. It also keeps
+a record of every output written, from which exports take the model's translations.
 
 Examples:
    xlate tm list
