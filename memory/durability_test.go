@@ -205,6 +205,10 @@ func TestPinSurvivesKill(t *testing.T) {
 				if _, ok := decodeRecord(data); !ok {
 					t.Errorf("round %d: torn or bad record file %s", round, p)
 				}
+			case strings.HasSuffix(p, sumsExt):
+				if lines := strings.Split(strings.TrimSpace(string(data)), "\n"); len(lines) > 4 || lines[0] == "" {
+					t.Errorf("round %d: torn or bad sums file %s: %q", round, p, data)
+				}
 			case d.Name() == genFile:
 				if len(strings.TrimSpace(string(data))) < 16 {
 					t.Errorf("round %d: bad generation file: %q", round, data)

@@ -443,7 +443,12 @@ type pendingFile struct {
 // fsynced temporary files first, then renamed into place, then their
 // directories are fsynced. If any temporary file cannot be written, none is
 // renamed.
-func (m *Memory) writeFiles(files []pendingFile) error {
+func (m *Memory) writeFiles(files []pendingFile) error { return m.write(files, true) }
+
+// write is writeFiles; without durable, nothing is fsynced: the files are
+// still atomic (complete or absent after a kill), but a power cut may lose
+// them.
+func (m *Memory) write(files []pendingFile, durable bool) error {
 	dirs := map[string]bool{}
 	for _, f := range files {
 		if !dirs[f.dir] {
@@ -460,7 +465,7 @@ func (m *Memory) writeFiles(files []pendingFile) error {
 		}
 	}
 	for _, f := range files {
-		t, err := writeTemp(f.dir, f.name, f.data)
+		t, err := writeTemp(f.dir, f.name, f.data, durable)
 		if err != nil {
 			cleanup()
 			return fmt.Errorf("memory: %w", err)
@@ -475,8 +480,10 @@ func (m *Memory) writeFiles(files []pendingFile) error {
 		}
 	}
 	for d := range dirs {
-		if err := syncDir(d); err != nil {
-			return fmt.Errorf("memory: %w", err)
+		if durable {
+			if err := syncDir(d); err != nil {
+				return fmt.Errorf("memory: %w", err)
+			}
 		}
 		sweepTemps(d)
 	}
@@ -485,13 +492,13 @@ func (m *Memory) writeFiles(files []pendingFile) error {
 
 // writeTemp writes data to a new fsynced 0600 temporary file in dir and
 // returns its path.
-func writeTemp(dir, name string, data []byte) (string, error) {
+func writeTemp(dir, name string, data []byte, durable bool) (string, error) {
 	f, err := os.CreateTemp(dir, tmpPref+name+"-*")
 	if err != nil {
 		return "", err
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && durable {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -531,6 +538,9 @@ func (m *Memory) mkdir(dir string) error {
 // sweepTemps removes the temporary files a killed writer left in dir. Only
 // old ones: a younger one may be another process's write in progress.
 func sweepTemps(dir string) {
+	if _, done := swept.LoadOrStore(dir, true); done {
+		return // once per directory and process: a run writes many records
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
@@ -544,6 +554,9 @@ func sweepTemps(dir string) {
 		}
 	}
 }
+
+// swept holds the directories sweepTemps has swept.
+var swept sync.Map
 
 // syncDir fsyncs a directory so that renames and removals in it are
 // durable. Windows cannot fsync a directory (and needs not).

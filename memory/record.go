@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -39,7 +40,11 @@ type Record struct {
 	// shows ("" if the model's): kept while pinned, also when the article
 	// changes.
 	SummaryPin string
-	Prev       *Record // the record before this one; Prev.Prev is always nil when stored
+	// Personal tells that the output has texts of its own (kept keys, an
+	// edited summary, a person's wording the memory's pins would not give
+	// it): RecordSums says so without reading the record.
+	Personal bool
+	Prev     *Record // the record before this one; Prev.Prev is always nil when stored
 }
 
 // Pair is a source text and its translation.
@@ -55,6 +60,7 @@ type Pair struct {
 const (
 	outputsDir  = "outputs"
 	recordExt   = ".json.gz"
+	sumsExt     = ".sums"
 	recordMagic = 1 // recordFile.Format
 )
 
@@ -80,13 +86,14 @@ type recordFile struct {
 	Meta      map[string]string `json:"meta,omitempty"`
 	Kept      []string          `json:"kept,omitempty"`
 	SumPin    string            `json:"summary_pin,omitempty"`
+	Personal  bool              `json:"personal,omitempty"`
 	Prev      *recordFile       `json:"prev,omitempty"`
 }
 
 func toFile(r *Record, withPrev bool) *recordFile {
 	f := &recordFile{Format: recordMagic, Path: r.Path, Sum: r.Sum, Written: r.Written, Model: r.Model, Lang: r.Lang,
 		Layout: r.Layout, Syntax: r.Syntax, HugoLang: r.HugoLang, Title: r.Title, Segments: r.Segments,
-		TLDR: r.TLDR, Points: r.Points, Meta: r.Meta, Kept: r.Kept, SumPin: r.SummaryPin}
+		TLDR: r.TLDR, Points: r.Points, Meta: r.Meta, Kept: r.Kept, SumPin: r.SummaryPin, Personal: r.Personal}
 	if utf8.Valid(r.Input) {
 		s := string(r.Input)
 		f.InputText = &s
@@ -102,7 +109,7 @@ func toFile(r *Record, withPrev bool) *recordFile {
 func fromFile(f *recordFile) Record {
 	r := Record{Path: f.Path, Sum: f.Sum, Written: f.Written, Model: f.Model, Lang: f.Lang, Layout: f.Layout,
 		Syntax: f.Syntax, HugoLang: f.HugoLang, Title: f.Title, Segments: f.Segments, TLDR: f.TLDR,
-		Points: f.Points, Meta: f.Meta, Kept: f.Kept, SummaryPin: f.SumPin}
+		Points: f.Points, Meta: f.Meta, Kept: f.Kept, SummaryPin: f.SumPin, Personal: f.Personal}
 	switch {
 	case f.InputText != nil && *f.InputText != "":
 		r.Input = []byte(*f.InputText)
@@ -176,7 +183,7 @@ func (m *Memory) Record(path string) (Record, bool, error) {
 }
 
 // SetRecord stores r as the record of r.Path (made absolute), replacing the
-// previous one, atomically and durably (see the package doc). r.Prev is kept
+// previous one, atomically (complete or absent after a kill; not fsynced, see the comment in it). r.Prev is kept
 // without its own Prev. r is not modified.
 func (m *Memory) SetRecord(r Record) error {
 	abs, err := absPath(r.Path)
@@ -189,7 +196,9 @@ func (m *Memory) SetRecord(r Record) error {
 		return fmt.Errorf("memory: record of %s: %w", abs, err)
 	}
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
+	zw := gzipWriters.Get().(*gzip.Writer) // a record is written per output
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(raw); err != nil {
 		return fmt.Errorf("memory: %w", err)
 	}
@@ -197,9 +206,57 @@ func (m *Memory) SetRecord(r Record) error {
 		return fmt.Errorf("memory: %w", err)
 	}
 	dir, name := m.recordPath(abs)
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	return m.writeFiles([]pendingFile{{dir: dir, name: name, data: buf.Bytes()}})
+	// The sums go beside the record, after it, so that the common
+	// question (is the file as written?) reads a few bytes: a sums file
+	// a crash left stale only costs a full read.
+	// Lines: the sum, the previous record's sum, "personal" or "".
+	prev := ""
+	if r.Prev != nil {
+		prev = r.Prev.Sum
+	}
+	sums := r.Sum + "\n" + prev + "\n"
+	if r.Personal {
+		sums += "personal\n"
+	}
+	// Not synced: a record lost to a power cut only makes its output one
+	// read against the input (see the pipeline); a kill leaves it whole
+	// or absent.
+	return m.write([]pendingFile{
+		{dir: dir, name: name, data: buf.Bytes()},
+		{dir: dir, name: strings.TrimSuffix(name, recordExt) + sumsExt, data: []byte(sums)},
+	}, false)
+}
+
+// gzipWriters are reused: making one costs more than compressing a
+// record with it.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
+
+// RecordSums returns the checksums of the output at path as its record
+// has it written, and as the record before it had it ("" if none), and
+// whether the record is Personal, without reading the whole record.
+func (m *Memory) RecordSums(path string) (sum, prev string, personal, ok bool) {
+	abs, err := absPath(path)
+	if err != nil {
+		return "", "", false, false
+	}
+	dir, name := m.recordPath(abs)
+	if b, err := os.ReadFile(filepath.Join(dir, strings.TrimSuffix(name, recordExt)+sumsExt)); err == nil {
+		lines := strings.Split(string(b), "\n")
+		if len(lines) >= 3 && len(lines) <= 4 && len(lines[0]) == 64 && lines[len(lines)-1] == "" {
+			return lines[0], lines[1], len(lines) == 4 && lines[2] == "personal", true
+		}
+	}
+	r, ok, _ := m.Record(path)
+	if !ok {
+		return "", "", false, false
+	}
+	if r.Prev != nil {
+		prev = r.Prev.Sum
+	}
+	return r.Sum, prev, r.Personal, true
 }
 
 // Records calls f for every stored record, in no particular order, and

@@ -63,8 +63,14 @@ type prior struct {
 	abs  string // absolute, the record's key
 	data []byte // the file; nil when there is none
 
-	rec    memory.Record // what xlate last wrote there
-	hasRec bool
+	// hasRec tells that xlate keeps a record of what it last wrote there,
+	// sum the checksum of that; rec is read on demand (see record).
+	hasRec   bool
+	sum      string
+	personal bool // the record says the file has texts of its own (memory.Record.Personal)
+	rec      memory.Record
+	loaded   bool
+	mem      *memory.Memory
 
 	// orig: the file cannot be read back and --force is set; it is saved
 	// as path.orig before being overwritten. why says why.
@@ -85,6 +91,43 @@ type prior struct {
 	// person added or changed.
 	meta *article.FrontMatter
 	keep []string
+}
+
+// servable reports whether res, an output served whole from the cache,
+// can be written to pr's path as it is: pr is standard output, or a path
+// with nothing of a person's to read back or carry over.
+func (pr *prior) servable(res Result) bool {
+	if pr == nil {
+		return true
+	}
+	return res.tmpl != nil && pr.edits == nil && !pr.orig && pr.unrecorded == nil && len(pr.keep) == 0 && !pr.personal &&
+		(pr.data == nil || pr.hasRec)
+}
+
+// record returns what xlate last wrote at pr's path (the zero Record
+// without one), reading it on first use.
+func (pr *prior) record() memory.Record {
+	if pr.hasRec && !pr.loaded {
+		pr.loaded = true
+		rec, ok, _ := pr.mem.Record(pr.abs)
+		pr.rec, pr.hasRec = rec, ok
+	}
+	return pr.rec
+}
+
+// keepPersonKeys carries the front matter keys a person added in an
+// earlier run into the rewrite of an output that is as xlate wrote it.
+func (pr *prior) keepPersonKeys() error {
+	if pr.data == nil || pr.meta != nil || len(pr.record().Kept) == 0 {
+		return nil
+	}
+	fm, err := article.ParseFrontMatter(pr.data)
+	if err != nil {
+		return fmt.Errorf("read the existing output's front matter: %w", err)
+	}
+	pr.meta = &fm
+	pr.keep = present(pr.rec.Kept, fm)
+	return nil
 }
 
 // edit is one translation a person changed.
@@ -142,27 +185,18 @@ func (p *Pipeline) readPrior(out string, data []byte) (*prior, error) {
 		return pr, nil // nothing in it to lose
 	}
 	pr.data = f
-	rec, ok, err := p.Memory.Record(abs)
-	if err != nil {
-		return nil, fmt.Errorf("translation memory: %w", err)
-	}
-	pr.rec, pr.hasRec = rec, ok
-	sum := checksum(f)
-	if ok && (sum == rec.Sum || rec.Prev != nil && sum == rec.Prev.Sum) {
-		// As xlate wrote it; the keys a person added before are carried
-		// on.
-		if len(rec.Kept) > 0 {
-			fm, err := article.ParseFrontMatter(f)
-			if err != nil {
-				return nil, fmt.Errorf("read the existing output's front matter: %w", err)
-			}
-			pr.meta = &fm
-			pr.keep = present(rec.Kept, fm)
-		}
-		return pr, nil
+	// The sums answer the common question (is the file as xlate wrote
+	// it?); the record itself is read when it is needed.
+	recSum, prevSum, personal, ok := p.Memory.RecordSums(abs)
+	pr.hasRec, pr.sum, pr.personal, pr.mem = ok, recSum, personal, p.Memory
+	if sum := checksum(f); ok && (sum == recSum || prevSum != "" && sum == prevSum) {
+		return pr, nil // as xlate wrote it
 	}
 	if ok {
 		err = p.readEdits(pr)
+		if err == nil && !pr.hasRec {
+			err = p.readUnrecorded(pr, data) // the record was unreadable after all
+		}
 	} else {
 		err = p.readUnrecorded(pr, data)
 	}
@@ -235,18 +269,21 @@ func (p *Pipeline) edited(out string) bool {
 	if err != nil || len(bytes.TrimSpace(f)) == 0 {
 		return false
 	}
-	rec, ok, err := p.Memory.Record(abs)
-	if err != nil || !ok {
+	recSum, prevSum, _, ok := p.Memory.RecordSums(abs)
+	if !ok {
 		return false
 	}
 	sum := checksum(f)
-	return sum != rec.Sum && (rec.Prev == nil || sum != rec.Prev.Sum)
+	return sum != recSum && (prevSum == "" || sum != prevSum)
 }
 
 // readEdits reads the edits of pr.data against its record (or the one
 // before, when the run that wrote the record was killed before the file).
 func (p *Pipeline) readEdits(pr *prior) error {
-	rec := pr.rec
+	rec := pr.record()
+	if !pr.hasRec {
+		return nil // unreadable: the caller reads the file as unrecorded
+	}
 	slots, old, err := readBack(pr.data, rec)
 	if err != nil && rec.Prev != nil {
 		var err2 error
@@ -260,7 +297,7 @@ func (p *Pipeline) readEdits(pr *prior) error {
 	// A text is xlate's when it is what the record, or the one before,
 	// says was written for its source.
 	written := func(source, text string) bool {
-		for r := &pr.rec; r != nil; r = r.Prev {
+		for r := &pr.rec; r != nil; r = r.Prev { // loaded above
 			if r.Title.Source == source && r.Title.Text == text {
 				return true
 			}
@@ -493,7 +530,7 @@ func (p *Pipeline) pin(pr *prior, edits []edit, notef func(string, ...any)) erro
 // lang is the target language of the edits of pr: the one its record was
 // written in, else the run's.
 func (p *Pipeline) lang(pr *prior) string {
-	if pr != nil && pr.hasRec && pr.rec.Lang != "" {
+	if pr != nil && pr.record().Lang != "" {
 		return pr.rec.Lang
 	}
 	return p.Lang
@@ -518,7 +555,7 @@ func (p *Pipeline) pins(pr *prior, title string, texts []string) map[string]stri
 	if p.Memory == nil {
 		return m
 	}
-	if pr != nil && pr.hasRec && pr.rec.Lang == p.Lang {
+	if pr != nil && pr.record().Lang == p.Lang {
 		// This output keeps its own edits while their sources are pinned,
 		// also when another file pinned other wording for the same text.
 		for _, s := range append([]memory.Pair{pr.rec.Title}, pr.rec.Segments...) {
@@ -552,7 +589,7 @@ func (p *Pipeline) pinnedSummary(pr *prior, a *article.Article) (summarize.Summa
 				return *pr.summary, e.source, true
 			}
 		}
-		if src := pr.rec.SummaryPin; pr.hasRec && src != "" && p.Memory != nil {
+		if src := pr.record().SummaryPin; src != "" && p.Memory != nil {
 			if e, ok := p.Memory.Pinned(p.Lang, src); ok {
 				return parseSummary(e.Text), src, true
 			}
@@ -596,13 +633,11 @@ type written struct {
 	summaryPin string
 }
 
-// record returns the record of output md, written for w from input data.
-func (p *Pipeline) record(pr *prior, data, md []byte, w *written) memory.Record {
-	r := memory.Record{
-		Path: pr.abs, Sum: checksum(md), Written: time.Now().UTC().Truncate(time.Second),
-		Model: p.Model, Lang: p.Lang, Layout: p.Layout.String(), Syntax: p.Syntax.String(), HugoLang: p.HugoLang,
-		Input: data,
-	}
+// recordContent is the memory record of output md, rendered as w says,
+// without what depends on where it is written (path, input, history,
+// kept keys): what Read gives for it, and which texts were a person's.
+func (p *Pipeline) recordContent(md []byte, w *written) *memory.Record {
+	r := &memory.Record{Model: p.Model, Lang: p.Lang, Layout: p.Layout.String(), Syntax: p.Syntax.String(), HugoLang: p.HugoLang, Sum: checksum(md)}
 	segs := w.article.Segments(p.Layout == render.English)
 	slots, err := render.Read(md, w.doc, p.Layout)
 	if err != nil || len(slots.Segments) != len(segs) {
@@ -614,41 +649,55 @@ func (p *Pipeline) record(pr *prior, data, md []byte, w *written) memory.Record 
 			slots = render.Slots{Title: w.doc.Title, Segments: w.doc.Segments, TLDR: w.doc.TLDR, Points: w.doc.Points}
 		}
 	}
-	_, person := w.pinned[w.article.Title]
-	r.Title = memory.Pair{Source: w.article.Title, Text: slots.Title, Person: person && w.article.Title != ""}
+	// A text of its own, which the memory's pins would not give it, makes
+	// an output personal: it is never served whole from the cache.
+	personal := w.summaryPin != ""
+	person := func(source string) bool {
+		t, ok := w.pinned[source]
+		if ok && source != "" {
+			if e, pinned := p.Memory.Pinned(p.Lang, source); !pinned || e.Text != t {
+				personal = true
+			}
+		}
+		return ok && source != ""
+	}
+	r.Title = memory.Pair{Source: w.article.Title, Text: slots.Title, Person: person(w.article.Title)}
 	r.Segments = make([]memory.Pair, len(segs))
 	for i, s := range segs {
-		_, person := w.pinned[s.Text]
-		r.Segments[i] = memory.Pair{Source: s.Text, Text: slots.Segments[i], Person: person}
+		r.Segments[i] = memory.Pair{Source: s.Text, Text: slots.Segments[i], Person: person(s.Text)}
 	}
-	r.TLDR, r.Points, r.Kept, r.SummaryPin = slots.TLDR, slots.Points, pr.keep, w.summaryPin
+	r.TLDR, r.Points, r.SummaryPin, r.Personal = slots.TLDR, slots.Points, w.summaryPin, personal
 	r.Meta = map[string]string{}
 	for k, v := range slots.Meta.Fields {
 		r.Meta[k] = valueHash(v)
 	}
-	if pr.hasRec {
-		prev := pr.rec
-		prev.Prev = nil
-		r.Prev = &prev
-	}
 	return r
 }
 
-// writeOutput writes md to pr's path: the old file first to path.orig
-// when --force overwrites a file that could not be read back, then the
-// record, then the file (see prior's doc for why in that order).
-func (p *Pipeline) writeOutput(pr *prior, data, md []byte, w *written) error {
+// writeOutput writes res, rendered from input data, to pr's path: the old
+// file first to path.orig when --force overwrites a file that could not be
+// read back, then the record (unless it already describes these bytes),
+// then the file (see prior's doc for why in that order).
+func (p *Pipeline) writeOutput(pr *prior, data []byte, res Result) error {
 	if pr.orig {
 		if err := atomicfile.Write(pr.path+".orig", pr.data); err != nil {
 			return fmt.Errorf("save the old output: %w", err)
 		}
 	}
-	if p.Memory != nil && w != nil {
-		if err := p.Memory.SetRecord(p.record(pr, data, md, w)); err != nil {
+	if t := res.tmpl; p.Memory != nil && t != nil && !(pr.hasRec && pr.sum == t.Sum && pr.edits == nil) {
+		r := *t
+		r.Path, r.Input, r.Written, r.Kept = pr.abs, data, time.Now().UTC().Truncate(time.Second), pr.keep
+		r.Personal = r.Personal || len(pr.keep) > 0
+		if pr.hasRec {
+			prev := pr.record()
+			prev.Prev = nil
+			r.Prev = &prev
+		}
+		if err := p.Memory.SetRecord(r); err != nil {
 			return fmt.Errorf("translation memory: %w", err)
 		}
 	}
-	return atomicfile.Write(pr.path, md)
+	return atomicfile.Write(pr.path, res.Markdown)
 }
 
 // valueHash identifies a front matter value.
@@ -689,7 +738,7 @@ func (p *Pipeline) reportEdits(pr *prior, res Result, data []byte, notef func(st
 	if len(kept) > 0 {
 		notef("kept %s in %s", editCount(kept), pr.path)
 	}
-	if pr.hasRec && !bytes.Equal(pr.rec.Input, data) {
+	if pr.hasRec && !bytes.Equal(pr.record().Input, data) {
 		// Edits of earlier runs whose original changed since.
 		have := map[string]bool{w.article.Title: true}
 		for _, t := range texts {

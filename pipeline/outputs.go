@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
 	"runtime/debug"
@@ -12,12 +13,13 @@ import (
 	"sync"
 
 	"github.com/xlate/xlate/cache"
+	"github.com/xlate/xlate/memory"
 )
 
 // outputFormat versions the records Pipeline.Outputs holds. Bump it when
 // parsing or rendering changes what an unchanged input turns into. The
 // build stamp in the key (see build) covers every other build on its own.
-const outputFormat = "o2"
+const outputFormat = "o3"
 
 // build identifies the running binary, so that an upgraded or rebuilt
 // xlate never serves outputs rendered by another one (the per-segment
@@ -86,7 +88,9 @@ func (p *Pipeline) outputKey(data []byte) string {
 }
 
 // cachedOutput returns the output recorded for key, if any. A record is
-// "<source tokens>\n<markdown>".
+// "<source tokens>\n<n>\n<n bytes: the output's memory record, JSON>
+// <markdown>": the record (without path, input and history) lets a file
+// output served whole be recorded without parsing the article.
 func (p *Pipeline) cachedOutput(key string) (Result, bool) {
 	if p.Outputs == nil {
 		return Result{}, false
@@ -95,15 +99,27 @@ func (p *Pipeline) cachedOutput(key string) (Result, bool) {
 	if !ok {
 		return Result{}, false
 	}
-	head, md, ok := bytes.Cut(val, []byte{'\n'})
-	if !ok {
+	var nums [2]int
+	for i := range nums {
+		head, rest, ok := bytes.Cut(val, []byte{'\n'})
+		n, err := strconv.Atoi(string(head))
+		if !ok || err != nil || n < 0 {
+			return Result{}, false
+		}
+		nums[i], val = n, rest
+	}
+	res := Result{Cached: true, SourceTokens: nums[0]}
+	if nums[1] > len(val) {
 		return Result{}, false
 	}
-	n, err := strconv.Atoi(string(head))
-	if err != nil || n < 0 {
-		return Result{}, false
+	if nums[1] > 0 {
+		res.tmpl = new(memory.Record)
+		if json.Unmarshal(val[:nums[1]], res.tmpl) != nil {
+			return Result{}, false
+		}
 	}
-	return Result{Markdown: md, Cached: true, SourceTokens: n}, true
+	res.Markdown = val[nums[1]:]
+	return res, true
 }
 
 // rememberOutput records res under key. A failed write only costs the next
@@ -112,9 +128,19 @@ func (p *Pipeline) rememberOutput(key string, res Result) {
 	if p.Outputs == nil {
 		return
 	}
-	val := make([]byte, 0, len(res.Markdown)+12)
+	var tmpl []byte
+	if res.tmpl != nil {
+		var err error
+		if tmpl, err = json.Marshal(res.tmpl); err != nil {
+			return
+		}
+	}
+	val := make([]byte, 0, len(res.Markdown)+len(tmpl)+24)
 	val = strconv.AppendInt(val, int64(res.SourceTokens), 10)
 	val = append(val, '\n')
+	val = strconv.AppendInt(val, int64(len(tmpl)), 10)
+	val = append(val, '\n')
+	val = append(val, tmpl...)
 	val = append(val, res.Markdown...)
 	_ = p.Outputs.Put(key, val)
 }

@@ -78,7 +78,8 @@ type Result struct {
 	// Pinned counts the texts that had a person's translation.
 	Pinned int
 
-	written *written // what went into Markdown; nil when it came from Outputs
+	written *written       // what went into Markdown; nil when it came from Outputs
+	tmpl    *memory.Record // the output's memory record without its place (recordContent)
 }
 
 // Article processes one input.
@@ -94,8 +95,13 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 		key = p.outputKey(data)
 		// A recorded output that is as xlate wrote it can be served whole;
 		// one that needs a new record (or none) is made again.
-		if res, ok := p.cachedOutput(key); ok && (pr == nil || pr.data != nil && pr.hasRec && pr.edits == nil && !pr.orig && pr.unrecorded == nil && checksum(res.Markdown) == pr.rec.Sum) {
+		if res, ok := p.cachedOutput(key); ok && pr.servable(res) {
 			return res, nil
+		}
+	}
+	if pr != nil {
+		if err := pr.keepPersonKeys(); err != nil {
+			return Result{}, err
 		}
 	}
 	a, texts, err := p.load(data)
@@ -185,8 +191,11 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 			res.written.pinned[e.source] = e.text
 		}
 	}
+	if p.Memory != nil {
+		res.tmpl = p.recordContent(res.Markdown, res.written)
+	}
 	accepted := slices.ContainsFunc(tr.Suspects, func(s translate.Suspect) bool { return s.Accepted })
-	if key != "" && !accepted && sumErr == nil && (pr == nil || len(pr.keep) == 0 && pr.unrecorded == nil) {
+	if key != "" && !accepted && sumErr == nil && (res.tmpl == nil || !res.tmpl.Personal) && (pr == nil || len(pr.keep) == 0 && pr.unrecorded == nil) {
 		// An output holding an accepted suspect answer is never recorded:
 		// a re-run must not serve it without the warning.
 		p.rememberOutput(key, res)

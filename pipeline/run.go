@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -261,18 +260,11 @@ func (p *Pipeline) runJob(ctx context.Context, job Job, opts RunOptions, early *
 	} else if pr == nil {
 		err = atomicfile.Write(job.Out, res.Markdown)
 	} else {
-		n := len(pr.edits)
 		if pr.unrecorded != nil {
 			err = p.pin(pr, pr.edits, notef) // found by comparing with this run's text
 		}
-		switch {
-		case err != nil:
-		case res.written != nil || n > 0:
-			err = p.writeOutput(pr, data, res.Markdown, res.written)
-		case !bytes.Equal(pr.data, res.Markdown):
-			// Served whole from the cache, as its record says it was
-			// written (a run killed between the record and the file).
-			err = atomicfile.Write(job.Out, res.Markdown)
+		if err == nil {
+			err = p.writeOutput(pr, data, res)
 		}
 		if err == nil {
 			p.reportEdits(pr, res, data, notef)
