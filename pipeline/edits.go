@@ -12,10 +12,12 @@ package pipeline
 //   - it differs: it is read back against the structure of the article it
 //     was rendered from (render.Read), and each translation, the title or
 //     the summary whose text differs from the record's is an edit. Edits
-//     are pinned in the memory (durably) before anything else happens, so
-//     a kill at any moment leaves every edit pinned or still in its file;
-//     pins win over any model's translation. Front matter keys a person
-//     added or changed are carried into the new file;
+//     are pinned in the memory (durably, fsynced) before any file of the
+//     run is translated, so a kill at any moment leaves every edit pinned
+//     or still in its file; pins win over any model's translation, and the
+//     record marks the texts that are a person's, which the output keeps
+//     while they are pinned. Front matter keys a person added or changed
+//     are carried into the new file;
 //   - it cannot be read back (a block added, removed or moved, a
 //     translation deleted, a link dropped): the file is left untouched and
 //     the run fails for it, unless --force, which saves it as NAME.orig
@@ -77,9 +79,8 @@ type prior struct {
 	orig bool
 	why  string
 
-	// edits are the person's changes read back against the record,
-	// pinned before translating; stale are those whose source is not in
-	// the input any more.
+	// edits are the person's changes read back, pinned before the
+	// translation (after it, for a file without a record).
 	edits []edit
 	// summary is an edited summary (nil: none).
 	summary *summarize.Summary
