@@ -322,22 +322,30 @@ func TestKill9KeepsEdits(t *testing.T) {
 	if err != nil || len(names) < 5 {
 		t.Fatalf("%d outputs (%v)", len(names), err)
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 11))
 	mem := cacheDir + "-memory"
-	for round := range 4 {
+	// Kill moments from the read-back (the first milliseconds) to the
+	// writing of the last files; the run takes over a second.
+	windows := [][2]int{{0, 30}, {30, 150}, {150, 500}, {500, 1000}, {0, 1000}, {0, 1000}}
+	killed := 0
+	for round, w := range windows {
 		edits := map[string]string{}
 		for i, name := range names {
 			text := "Hand edit " + string(rune('A'+round)) + string(rune('a'+i)) + ", never to be lost."
 			edits[name] = text
-			writeText(t, name, bilingualEdit(t, readFile(t, name), text, 1+round))
+			writeText(t, name, bilingualEdit(t, readFile(t, name), text, 1+round%4))
 		}
 		// Another model, slowly: the run re-translates while it reads the
 		// edits back and writes the files.
-		srv := fakeopenai.New(t, fakeopenai.Options{TTFT: 5 * time.Millisecond, TokensPerSecond: 40000})
+		srv := fakeopenai.New(t, fakeopenai.Options{TTFT: 20 * time.Millisecond, TokensPerSecond: 4000})
 		cmd, wait := startXlate(t, env(t, srv, cacheDir), append(args, "--model", "m"+string(rune('0'+round)), "-o", out, in)...)
-		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		time.Sleep(time.Duration(w[0]+rng.IntN(w[1]-w[0])) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		r := wait()
+		if r.code != 0 {
+			killed++
+		}
 		m, err := memory.Open(mem)
 		if err != nil {
 			t.Fatal(err)
@@ -364,6 +372,9 @@ func TestKill9KeepsEdits(t *testing.T) {
 				t.Errorf("round %d: after the finishing run, %s lacks its edit", round, filepath.Base(name))
 			}
 		}
+	}
+	if killed < 4 {
+		t.Errorf("only %d of %d runs were killed before they ended (seed %d): the test needs slower runs", killed, len(windows), seed)
 	}
 }
 

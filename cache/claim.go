@@ -67,7 +67,7 @@ func (d *Dir) Claim(key string) (func(), bool) {
 	}
 	path := d.claimPath(key)
 	for try := 0; try < 2; try++ {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		err := createWith(path, fmt.Sprintf("%d %s\n", os.Getpid(), hostname()))
 		if errors.Is(err, fs.ErrNotExist) {
 			if os.MkdirAll(filepath.Dir(path), 0o700) != nil {
 				return func() {}, true
@@ -84,11 +84,44 @@ func (d *Dir) Claim(key string) (func(), bool) {
 		if err != nil {
 			return func() {}, true
 		}
-		fmt.Fprintf(f, "%d %s\n", os.Getpid(), hostname())
-		f.Close()
 		return d.hold(path), true
 	}
 	return func() {}, true
+}
+
+// createWith creates the file path holding content, failing with
+// fs.ErrExist if it exists. The file appears with its content whole (a
+// hard link to a finished temporary file), so that a process killed while
+// claiming never leaves a claim without its owner, which others would
+// wait ClaimTTL for; where links are not supported, it is created and then
+// written.
+func createWith(path, content string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".new-claim-*")
+	if err == nil {
+		_, err = tmp.WriteString(content)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Link(tmp.Name(), path)
+		}
+		os.Remove(tmp.Name())
+		if err == nil || errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // claimStale reports whether the claim at path is no one's: vanished, not
@@ -105,8 +138,14 @@ func claimStale(path string) bool {
 	}
 	var pid int
 	var host string
-	if n, _ := fmt.Sscanf(string(b), "%d %s", &pid, &host); n == 2 && host == hostname() && pid != os.Getpid() {
+	n, _ := fmt.Sscanf(string(b), "%d %s", &pid, &host)
+	switch {
+	case n == 2 && host == hostname() && pid != os.Getpid():
 		return processGone(pid)
+	case n != 2 && time.Since(fi.ModTime()) > 2*time.Second:
+		// A claim appears whole (createWith): this one is torn, or was
+		// made by an older xlate killed between creating and writing it.
+		return true
 	}
 	return false
 }

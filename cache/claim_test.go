@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,5 +148,43 @@ func TestClaimOfDeadProcess(t *testing.T) {
 	}
 	if _, mine := d.Claim(key); mine {
 		t.Error("a live process's claim was taken")
+	}
+}
+
+func TestTornClaim(t *testing.T) {
+	d, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := Key("torn")
+	// A claim is made whole: its file never shows without its owner.
+	release, mine := d.Claim(key)
+	if !mine {
+		t.Fatal("first claim refused")
+	}
+	if b, err := os.ReadFile(d.claimPath(key)); err != nil || !strings.HasSuffix(string(b), " "+hostname()+"\n") {
+		t.Errorf("claim file %q (%v)", b, err)
+	}
+	release()
+	for _, torn := range []string{"", "123", "12 "} {
+		if err := os.WriteFile(d.claimPath(key), []byte(torn), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, mine := d.Claim(key); mine {
+			t.Errorf("a fresh torn claim %q was taken at once (its writer may still be at work)", torn)
+		}
+		old := time.Now().Add(-3 * time.Second)
+		if err := os.Chtimes(d.claimPath(key), old, old); err != nil {
+			t.Fatal(err)
+		}
+		release, mine := d.Claim(key)
+		if !mine {
+			t.Errorf("a torn claim %q 3 s old was not taken over (it would hold others for ClaimTTL)", torn)
+			continue
+		}
+		release()
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(d.claimPath(key))); len(ents) != 0 {
+		t.Errorf("%d files left in claims/", len(ents))
 	}
 }
