@@ -22,7 +22,8 @@ fake_pid=$!
 for _ in $(seq 50); do [ -s "$bin/url" ] && break; sleep 0.1; done
 [ -s "$bin/url" ] || { echo "demo: the fake server did not start" >&2; exit 1; }
 
-export OPENAI_BASE_URL=$(head -n1 "$bin/url") XLATE_CACHE_DIR="$bin/cache"
+# The cache and the translation memory live and die with the demo.
+export OPENAI_BASE_URL=$(head -n1 "$bin/url") XLATE_CACHE_DIR="$bin/cache" XLATE_MEMORY_DIR="$bin/memory"
 echo "first run (fake server at $OPENAI_BASE_URL):"
 "$bin/xlate" -o "$out" "$in"
 echo "second run (everything from the cache, no requests):"
