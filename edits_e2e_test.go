@@ -22,20 +22,7 @@ import (
 // over HTML, and plain text.
 var editFiles = []string{"颜宁等当选中国科学院院士.md", "plain-seed-cnbeta.txt"}
 
-func editDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, f := range editFiles {
-		b, err := os.ReadFile(filepath.Join("testdata", "corpus", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+func editDir(t *testing.T) string { t.Helper(); return corpusCopy(t, editFiles) }
 
 // bilingualEdit replaces the translation of a paragraph (a "> " line after
 // a blank line, with a blank line after it, of a paragraph with no link)

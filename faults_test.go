@@ -40,8 +40,14 @@ var fastRetries = []string{"--retry-backoff", "1ms", "--chunk-tokens", "300", "-
 // faultDir copies faultFiles into a new directory.
 func faultDir(t *testing.T) string {
 	t.Helper()
+	return corpusCopy(t, faultFiles)
+}
+
+// corpusCopy copies the corpus files named into a new directory.
+func corpusCopy(t *testing.T, files []string) string {
+	t.Helper()
 	dir := t.TempDir()
-	for _, f := range faultFiles {
+	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join("testdata", "corpus", f))
 		if err != nil {
 			t.Fatal(err)

@@ -129,50 +129,12 @@ func isXMLChar(r rune) bool {
 // escText escapes character data. Newlines and tabs stay as they are; a
 // carriage return becomes &#xD; so that parsers do not fold it into a
 // newline.
-func escText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '\r':
-			b.WriteString("&#xD;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+var escText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;").Replace
 
-// escAttr escapes an attribute value (in double quotes).
-func escAttr(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&quot;")
-		case '\t':
-			b.WriteString("&#x9;")
-		case '\n':
-			b.WriteString("&#xA;")
-		case '\r':
-			b.WriteString("&#xD;")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// escAttr escapes an attribute value (in double quotes), where white space
+// other than a space would be normalised away.
+var escAttr = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#xD;",
+	`"`, "&quot;", "\t", "&#x9;", "\n", "&#xA;").Replace
 
 // ReadTMX parses a TMX document and returns one Entry per target language
 // of each <tu>. file is only used in error messages.

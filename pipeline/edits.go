@@ -190,7 +190,7 @@ func (p *Pipeline) readPrior(out string, data []byte) (*prior, error) {
 	// it?); the record itself is read when it is needed.
 	recSum, prevSum, personal, ok := p.Memory.RecordSums(abs)
 	pr.hasRec, pr.sum, pr.personal, pr.mem = ok, recSum, personal, p.Memory
-	if sum := checksum(f); ok && (sum == recSum || prevSum != "" && sum == prevSum) {
+	if ok && asWritten(f, recSum, prevSum) {
 		return pr, nil // as xlate wrote it
 	}
 	if ok {
@@ -274,8 +274,15 @@ func (p *Pipeline) edited(out string) bool {
 	if !ok {
 		return false
 	}
+	return !asWritten(f, recSum, prevSum)
+}
+
+// asWritten reports whether output f is what its record says xlate wrote
+// (recSum), or what the record before said (prevSum: a run killed between
+// writing the record and the file).
+func asWritten(f []byte, recSum, prevSum string) bool {
 	sum := checksum(f)
-	return sum != recSum && (prevSum == "" || sum != prevSum)
+	return sum == recSum || prevSum != "" && sum == prevSum
 }
 
 // readEdits reads the edits of pr.data against its record (or the one

@@ -75,8 +75,6 @@ type Result struct {
 	// written without it (every translation is there, and cached), and is
 	// not recorded as finished, so the next run asks for the summary alone.
 	SummaryErr error
-	// Pinned counts the texts that had a person's translation.
-	Pinned int
 
 	written *written       // what went into Markdown; nil when it came from Outputs
 	tmpl    *memory.Record // the output's memory record without its place (recordContent)
@@ -181,7 +179,7 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 	}
 	cached := tr.Requested == 0 && (p.Summarizer == nil || len(texts) == 0 || sum.Cached || haveSum)
 	res := Result{Markdown: buf.Bytes(), Cached: cached, SourceTokens: tr.SourceTokens, Reasks: tr.Reasks, Suspects: tr.Suspects, SummaryErr: sumErr,
-		Pinned: tr.Pinned, written: &written{article: a, doc: doc, pinned: in.Pinned, summaryPin: sumPin}}
+		written: &written{article: a, doc: doc, pinned: in.Pinned, summaryPin: sumPin}}
 	if pr != nil && pr.unrecorded != nil && len(pr.edits) > 0 {
 		res.written.pinned = maps.Clone(in.Pinned)
 		if res.written.pinned == nil {
@@ -191,7 +189,9 @@ func (p *Pipeline) article(ctx context.Context, data []byte, pr *prior) (Result,
 			res.written.pinned[e.source] = e.text
 		}
 	}
-	if p.Memory != nil {
+	if p.Memory != nil && (pr != nil || key != "") {
+		// For the record of this output, or of a file output later
+		// served whole from Outputs.
 		res.tmpl = p.recordContent(res.Markdown, res.written)
 	}
 	accepted := slices.ContainsFunc(tr.Suspects, func(s translate.Suspect) bool { return s.Accepted })

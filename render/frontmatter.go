@@ -337,38 +337,12 @@ func editYAML(raw string, fs []field) (string, error) {
 		return reencodeYAML(&doc, m, fs, decode)
 	}
 
-	lines := splitLines(raw)
-	indent := ""
-	var chunks []chunk
-	prev := 0 // first line not yet in a chunk
-	if m != nil {
-		for i := 0; i < len(m.Content); i += 2 {
-			k := m.Content[i]
-			start := k.Line - 1
-			end := len(lines)
-			if i+2 < len(m.Content) {
-				end = m.Content[i+2].Line - 1
-			}
-			if start < prev || end > len(lines) || start >= end {
-				// Positions we cannot map to lines (e.g. two keys on one
-				// line): let yaml.v3 re-encode the whole document.
-				return reencodeYAML(&doc, m, fs, decode)
-			}
-			// Leave trailing blank lines and comments (at or left of the
-			// key's column, so never block scalar content) outside the entry.
-			for end > start+1 && (strings.TrimSpace(lines[end-1]) == "" || isYAMLComment(lines[end-1], k.Column)) {
-				end--
-			}
-			if i == 0 {
-				indent = strings.Repeat(" ", k.Column-1)
-			}
-			chunks = append(chunks,
-				chunk{text: strings.Join(lines[prev:start], "")},
-				chunk{key: k.Value, text: strings.Join(lines[start:end], ""), entry: true})
-			prev = end
-		}
+	chunks, indent, ok := yamlEntryChunks(splitLines(raw), m, false)
+	if !ok {
+		// Positions we cannot map to lines (e.g. two keys on one line):
+		// let yaml.v3 re-encode the whole document.
+		return reencodeYAML(&doc, m, fs, decode)
 	}
-	chunks = append(chunks, chunk{text: strings.Join(lines[prev:], "")})
 	chunks = applyFields(chunks, fs, func(f field) string { return yamlEntry(indent, f) }, "", len(chunks))
 	out := joinChunks(chunks)
 	if err := verify(out, fs, decode); err != nil {

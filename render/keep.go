@@ -108,8 +108,17 @@ func yamlKeyChunks(raw string) (chunks []chunk, indent string, ok bool) {
 			return nil, "", false
 		}
 	}
-	lines := splitLines(raw)
-	prev := 0
+	return yamlEntryChunks(splitLines(raw), m, true)
+}
+
+// yamlEntryChunks cuts lines, a YAML block mapping m (nil: empty) as
+// parsed, into chunks: one per top-level entry and the text between.
+// Trailing blank lines and comments (at or left of the key's column, so
+// never block scalar content) stay outside an entry; withComments puts the
+// comment lines directly above a key into its entry. ok is false for
+// positions that cannot be mapped to lines (two keys on one line).
+func yamlEntryChunks(lines []string, m *yaml.Node, withComments bool) (chunks []chunk, indent string, ok bool) {
+	prev := 0 // first line not yet in a chunk
 	for i := 0; m != nil && i < len(m.Content); i += 2 {
 		k := m.Content[i]
 		start, end := k.Line-1, len(lines)
@@ -123,7 +132,7 @@ func yamlKeyChunks(raw string) (chunks []chunk, indent string, ok bool) {
 			end--
 		}
 		top := start
-		for top > prev && strings.TrimSpace(lines[top-1]) != "" && isYAMLComment(lines[top-1], k.Column) {
+		for withComments && top > prev && strings.TrimSpace(lines[top-1]) != "" && isYAMLComment(lines[top-1], k.Column) {
 			top--
 		}
 		if i == 0 {
